@@ -1,0 +1,1 @@
+"""Benchmark harness: raw-HTTP load driver, workloads, ceiling app and runner."""

@@ -1,0 +1,72 @@
+"""The json protocol (1.0/1.1): operation in X-Amz-Target, members in a JSON body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from botocore.model import OperationModel
+
+from protocols.base import Protocol
+from protocols.http import HttpRequest, HttpResponse
+from protocols.readers import INVALID, Reader, json_reader
+from protocols.validation import Problem, SerializationException
+from protocols.writers import json_dumps
+from services.core.errors import AwsError
+
+# The namespace AWS puts before the code in `__type`; botocore keeps what follows '#'.
+_TYPE_NAMESPACES = {"sqs": "com.amazonaws.sqs#"}
+
+
+def decode_json_object(body: bytes) -> dict[str, Any]:
+    """A JSON body that must be an object; empty means {}."""
+    if not body.strip():
+        return {}
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise SerializationException("Malformed JSON: the request body could not be parsed.") from None
+    if not isinstance(value, dict):
+        raise SerializationException("Start of list or value found where a structure was expected.")
+    return value
+
+
+class JsonProtocol(Protocol):
+    name = "json"
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(spec)
+        version = spec.model.metadata.get("jsonVersion", "1.0")
+        self.content_type = f"application/x-amz-json-{version}"
+        self.type_namespace = _TYPE_NAMESPACES.get(spec.name, "")
+
+    def reader(self, operation: OperationModel) -> Reader | None:
+        try:
+            return self._readers[operation.name]
+        except KeyError:
+            shape = operation.input_shape
+            reader = json_reader(shape, self.rules.check_constraints) if shape is not None else None
+            self._readers[operation.name] = reader
+            return reader
+
+    def parse(self, request: HttpRequest, operation: OperationModel, **route: Any) -> dict[str, Any]:
+        body = decode_json_object(request.body)
+        reader = self.reader(operation)
+        if reader is None:
+            return {}
+        problems: list[Problem] = []
+        params = reader(body, "", problems)
+        if problems:
+            raise self.fail(problems)
+        return params if params is not INVALID else {}
+
+    def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
+        return HttpResponse(200, json_dumps(result or {}), content_type=self.content_type)
+
+    def serialize_error(self, error: AwsError, request_id: str) -> HttpResponse:
+        body = {"__type": self.type_namespace + error.code, "message": error.message, **error.fields}
+        headers = []
+        if self.spec.query_compatible:
+            fault = "Sender" if error.sender_fault else "Receiver"
+            headers.append(("x-amzn-query-error", f"{error.wire_code};{fault}"))
+        return HttpResponse(error.status, json_dumps(body), headers, content_type=self.content_type)

@@ -1,0 +1,409 @@
+"""Input readers compiled once per shape: wire values -> typed Python values.
+
+Two families: `json_reader` reads decoded JSON (json and rest-json bodies);
+`query_reader` reads the nested tree built from form keys (`A.member.1.B`).
+`text_reader` coerces one string (headers, query strings, URI labels). Readers
+append `Problem`s instead of raising so that a request's problems are reported
+together, as AWS does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.model import Shape
+
+from protocols.validation import Problem
+
+Reader = Callable[[Any, str, list[Problem]], Any]
+INVALID = object()  # a reader's answer when the value could not be read
+
+_INTEGER_TYPES = ("integer", "long")
+_FLOAT_TYPES = ("float", "double")
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Epoch seconds (number or numeric text) or ISO 8601 text -> aware UTC datetime."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return datetime.fromtimestamp(float(text), tz=timezone.utc)
+            except ValueError:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def _constraints(shape: Shape, check: bool) -> Callable[[Any, str, list[Problem]], None] | None:
+    """A checker for min/max/enum where the service enforces them."""
+    if not check:
+        return None
+    meta = shape.metadata
+    low, high, enum = meta.get("min"), meta.get("max"), meta.get("enum")
+    kind = shape.type_name
+    if low is None and high is None and not enum:
+        return None
+    sized = kind in ("string", "list", "map", "blob")
+    noun = "length" if sized else "value"
+
+    def check_value(value: Any, path: str, problems: list[Problem]) -> None:
+        measure = len(value) if sized else value
+        if low is not None and measure < low:
+            problems.append(Problem("constraint", path, f"Member must have {noun} greater than or equal to {low}", value))
+        elif high is not None and measure > high:
+            problems.append(Problem("constraint", path, f"Member must have {noun} less than or equal to {high}", value))
+        elif enum and kind == "string" and value not in enum:
+            allowed = ", ".join(enum)
+            problems.append(Problem("constraint", path, f"Member must satisfy enum value set: [{allowed}]", value))
+
+    return check_value
+
+
+def _with_constraints(reader: Reader, shape: Shape, check: bool) -> Reader:
+    checker = _constraints(shape, check)
+    if checker is None:
+        return reader
+
+    def read(value: Any, path: str, problems: list[Problem]) -> Any:
+        result = reader(value, path, problems)
+        if result is not INVALID:
+            checker(result, path, problems)
+        return result
+
+    return read
+
+
+# -- scalars -----------------------------------------------------------------
+
+
+def _type_problem(problems: list[Problem], path: str, expected: str, value: Any) -> object:
+    problems.append(Problem("type", path, f"Expected {expected}", value))
+    return INVALID
+
+
+def _scalar_from_json(kind: str) -> Reader:
+    if kind == "string":
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            return v if isinstance(v, str) else _type_problem(problems, path, "a string", v)
+    elif kind == "boolean":
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            return v if isinstance(v, bool) else _type_problem(problems, path, "a boolean", v)
+    elif kind in _INTEGER_TYPES:
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            if isinstance(v, int) and not isinstance(v, bool):
+                return v
+            if isinstance(v, float) and v.is_integer():
+                return int(v)
+            return _type_problem(problems, path, "an integer", v)
+    elif kind in _FLOAT_TYPES:
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return float(v)
+            if isinstance(v, str) and v in ("NaN", "Infinity", "-Infinity"):
+                return float(v.replace("Infinity", "inf"))
+            return _type_problem(problems, path, "a number", v)
+    else:
+        return _scalar_from_text(kind)
+    return read
+
+
+def _scalar_from_text(kind: str) -> Reader:
+    """Coerce wire text (query values, headers, URI labels) to the shape's type."""
+    if kind == "string":
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            return v if isinstance(v, str) else _type_problem(problems, path, "a string", v)
+    elif kind == "boolean":
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            if isinstance(v, bool):
+                return v
+            text = v.lower() if isinstance(v, str) else None
+            if text in ("true", "false"):
+                return text == "true"
+            return _type_problem(problems, path, "a boolean", v)
+    elif kind in _INTEGER_TYPES:
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            if isinstance(v, int) and not isinstance(v, bool):
+                return v
+            try:
+                return int(v)
+            except (TypeError, ValueError):
+                return _type_problem(problems, path, "an integer", v)
+    elif kind in _FLOAT_TYPES:
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            try:
+                number = float(v)
+            except (TypeError, ValueError):
+                return _type_problem(problems, path, "a number", v)
+            return number
+    elif kind == "timestamp":
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            stamp = parse_timestamp(v)
+            return stamp if stamp is not None else _type_problem(problems, path, "a timestamp", v)
+    elif kind == "blob":
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            if isinstance(v, (bytes, bytearray)):
+                return bytes(v)
+            if not isinstance(v, str):
+                return _type_problem(problems, path, "base64 text", v)
+            try:
+                return base64.b64decode(v, validate=True)
+            except (binascii.Error, ValueError):
+                return _type_problem(problems, path, "base64 text", v)
+    else:  # document and anything new: passed through as decoded
+        def read(v: Any, path: str, problems: list[Problem]) -> Any:
+            return v
+    return read
+
+
+def text_reader(shape: Shape, check: bool = False) -> Reader:
+    return _with_constraints(_scalar_from_text(shape.type_name), shape, check)
+
+
+# -- JSON ----------------------------------------------------------------------
+
+
+def shape_key(shape: Shape, *extra: object) -> tuple[object, ...]:
+    """Identifies a shape across models; member-level traits (flattened, names) included."""
+    traits = tuple(sorted((k, str(v)) for k, v in shape.serialization.items()))
+    return (id(shape._shape_resolver), shape.name, traits, *extra)
+
+
+class _Memo:
+    """Compiled readers by shape; recursion goes through a late-bound lookup."""
+
+    def __init__(self) -> None:
+        self.readers: dict[tuple[object, ...], Reader] = {}
+
+    def get(self, key: tuple[object, ...], build: Callable[[], Reader]) -> Reader:
+        if key in self.readers:
+            return self.readers[key]
+        cell: list[Reader] = []
+        self.readers[key] = lambda v, p, pr: cell[0](v, p, pr)  # placeholder while building
+        reader = build()
+        cell.append(reader)
+        self.readers[key] = reader
+        return reader
+
+
+_MEMO = _Memo()
+
+
+def json_reader(shape: Shape, check: bool = False) -> Reader:
+    """A reader for decoded JSON values of `shape` (json and rest-json bodies)."""
+    kind = shape.type_name
+    if kind == "structure":
+        return _MEMO.get(shape_key(shape, "json", check), lambda: _json_structure(shape, check))
+    if kind == "list":
+        return _MEMO.get(shape_key(shape, "json", check), lambda: _json_list(shape, check))
+    if kind == "map":
+        return _MEMO.get(shape_key(shape, "json", check), lambda: _json_map(shape, check))
+    return _with_constraints(_scalar_from_json(kind), shape, check)
+
+
+def _json_structure(shape: Shape, check: bool) -> Reader:
+    readers = {name: json_reader(member, check) for name, member in shape.members.items()}
+    required = tuple(shape.required_members)
+
+    def read(value: Any, path: str, problems: list[Problem]) -> Any:
+        if not isinstance(value, dict):
+            return _type_problem(problems, path, "a structure", value)
+        out: dict[str, Any] = {}
+        prefix = f"{path}." if path else ""
+        for name, item in value.items():
+            reader = readers.get(name)
+            if reader is None or item is None:
+                continue
+            result = reader(item, prefix + name, problems)
+            if result is not INVALID:
+                out[name] = result
+        for name in required:
+            if value.get(name) is None:
+                problems.append(Problem("missing", prefix + name, "Member must not be null"))
+        return out
+
+    return _with_constraints(read, shape, check)
+
+
+def _json_list(shape: Shape, check: bool) -> Reader:
+    item_reader = json_reader(shape.member, check)
+
+    def read(value: Any, path: str, problems: list[Problem]) -> Any:
+        if not isinstance(value, list):
+            return _type_problem(problems, path, "a list", value)
+        out = []
+        for index, item in enumerate(value, 1):
+            result = item_reader(item, f"{path}.{index}.member", problems) if item is not None else None
+            if result is not INVALID:
+                out.append(result)
+        return out
+
+    return _with_constraints(read, shape, check)
+
+
+def _json_map(shape: Shape, check: bool) -> Reader:
+    key_reader = json_reader(shape.key, check)
+    value_reader = json_reader(shape.value, check)
+
+    def read(value: Any, path: str, problems: list[Problem]) -> Any:
+        if not isinstance(value, dict):
+            return _type_problem(problems, path, "a map", value)
+        out = {}
+        for key, item in value.items():
+            k = key_reader(key, f"{path}.key", problems)
+            v = value_reader(item, f"{path}.{key}", problems) if item is not None else None
+            if k is not INVALID and v is not INVALID:
+                out[k] = v
+        return out
+
+    return _with_constraints(read, shape, check)
+
+
+# -- Query -----------------------------------------------------------------------
+
+
+def wire_name(shape: Shape, default: str) -> str:
+    return shape.serialization.get("name", default)
+
+
+def query_key(member: Shape, member_name: str) -> str:
+    """The first key segment under which a structure member travels in a form."""
+    if member.type_name == "list" and member.serialization.get("flattened"):
+        element_name = member.member.serialization.get("name")
+        if element_name:
+            return element_name
+    return wire_name(member, member_name)
+
+
+def query_reader(shape: Shape, check: bool = False) -> Reader:
+    """A reader for the tree of form keys (dicts keyed by segment, text leaves)."""
+    kind = shape.type_name
+    if kind in ("structure", "list", "map"):
+        builder = {"structure": _query_structure, "list": _query_list, "map": _query_map}[kind]
+        return _MEMO.get(shape_key(shape, "query", check), lambda: builder(shape, check))
+    return _with_constraints(_scalar_from_text(kind), shape, check)
+
+
+def _query_structure(shape: Shape, check: bool) -> Reader:
+    members = [
+        (name, query_key(member, name), query_reader(member, check)) for name, member in shape.members.items()
+    ]
+    required = [(name, query_key(shape.members[name], name)) for name in shape.required_members]
+
+    def read(node: Any, path: str, problems: list[Problem]) -> Any:
+        if not isinstance(node, dict):
+            return _type_problem(problems, path, "a structure", node)
+        out: dict[str, Any] = {}
+        prefix = f"{path}." if path else ""
+        for name, key, reader in members:
+            item = node.get(key)
+            if item is None:
+                continue
+            result = reader(item, prefix + key, problems)
+            if result is not INVALID:
+                out[name] = result
+        for name, key in required:
+            if name not in out and node.get(key) is None:
+                problems.append(Problem("missing", prefix + key, "Member must not be null"))
+        return out
+
+    return _with_constraints(read, shape, check)
+
+
+def _indexed(node: Any, path: str, problems: list[Problem]) -> list[tuple[int, Any]] | None:
+    """The children of a list/map node in index order; '' (an empty list) gives []."""
+    if node == "":
+        return []
+    if not isinstance(node, dict):
+        _type_problem(problems, path, "an indexed list", node)
+        return None
+    items = []
+    for key, child in node.items():
+        if not key.isdigit() or int(key) < 1:
+            _type_problem(problems, f"{path}.{key}", "a positive index", key)
+            return None
+        items.append((int(key), child))
+    items.sort(key=lambda pair: pair[0])
+    return items
+
+
+def _query_list(shape: Shape, check: bool) -> Reader:
+    flattened = bool(shape.serialization.get("flattened"))
+    element = shape.member.serialization.get("name", "member")
+    item_reader = query_reader(shape.member, check)
+
+    def read(node: Any, path: str, problems: list[Problem]) -> Any:
+        if not flattened and isinstance(node, dict):
+            node = node.get(element, {})
+            path = f"{path}.{element}"
+        items = _indexed(node, path, problems)
+        if items is None:
+            return INVALID
+        out = []
+        for index, child in items:
+            result = item_reader(child, f"{path}.{index}", problems)
+            if result is not INVALID:
+                out.append(result)
+        return out
+
+    return _with_constraints(read, shape, check)
+
+
+def _query_map(shape: Shape, check: bool) -> Reader:
+    flattened = bool(shape.serialization.get("flattened"))
+    key_name = wire_name(shape.key, "key")
+    value_name = wire_name(shape.value, "value")
+    key_reader = query_reader(shape.key, check)
+    value_reader = query_reader(shape.value, check)
+
+    def read(node: Any, path: str, problems: list[Problem]) -> Any:
+        if not flattened and isinstance(node, dict):
+            node = node.get("entry", {})
+            path = f"{path}.entry"
+        items = _indexed(node, path, problems)
+        if items is None:
+            return INVALID
+        out = {}
+        for index, entry in items:
+            here = f"{path}.{index}"
+            if not isinstance(entry, dict) or key_name not in entry:
+                problems.append(Problem("missing", f"{here}.{key_name}", "Member must not be null"))
+                continue
+            k = key_reader(entry[key_name], f"{here}.{key_name}", problems)
+            raw_value = entry.get(value_name)
+            if raw_value is None:
+                problems.append(Problem("missing", f"{here}.{value_name}", "Member must not be null"))
+                continue
+            v = value_reader(raw_value, f"{here}.{value_name}", problems)
+            if k is not INVALID and v is not INVALID:
+                out[k] = v
+        return out
+
+    return _with_constraints(read, shape, check)
+
+
+def form_tree(pairs: list[tuple[str, str]], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`A.member.1.B=x` pairs -> {'A': {'member': {'1': {'B': 'x'}}}}; later keys win."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in skip:
+            continue
+        node = root
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        last = parts[-1]
+        if not isinstance(node.get(last), dict):
+            node[last] = value
+    return root

@@ -1,0 +1,131 @@
+"""The rest-json protocol: operation from method + URI, members in labels,
+query string, headers and a JSON body; errors carry their HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.model import OperationModel
+
+from protocols.base import Protocol
+from protocols.http import HttpRequest, HttpResponse
+from protocols.json_rpc import decode_json_object
+from protocols.readers import INVALID, Reader, json_reader, text_reader
+from protocols.specs import RestRoute
+from protocols.validation import Problem
+from protocols.writers import json_dumps
+from services.core.errors import AwsError
+
+
+class _Binding:
+    """Where each input member of one operation travels, with its reader."""
+
+    def __init__(self, operation: OperationModel, check: bool) -> None:
+        shape = operation.input_shape
+        self.labels: list[tuple[str, str, Reader]] = []
+        self.query: list[tuple[str, str, Reader, bool]] = []
+        self.headers: list[tuple[str, str, Reader]] = []
+        self.required: list[str] = list(shape.required_members) if shape is not None else []
+        self.body: Reader | None = None
+        if shape is None:
+            return
+        body_members = {}
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            wire = member.serialization.get("name", name)
+            if location == "uri":
+                self.labels.append((name, wire, text_reader(member, check)))
+            elif location == "querystring":
+                is_list = member.type_name == "list"
+                reader = text_reader(member.member if is_list else member, check)
+                self.query.append((name, wire, reader, is_list))
+            elif location == "header":
+                self.headers.append((name, wire.lower(), text_reader(member, check)))
+            else:
+                body_members[name] = member
+        if body_members:
+            self.body = json_reader(shape, check)
+
+
+class RestJsonProtocol(Protocol):
+    name = "rest-json"
+    content_type = "application/json"
+
+    def binding(self, operation: OperationModel) -> _Binding:
+        try:
+            return self._readers[operation.name]
+        except KeyError:
+            binding = self._readers[operation.name] = _Binding(operation, self.rules.check_constraints)
+            return binding
+
+    def match(self, request: HttpRequest) -> tuple[RestRoute, dict[str, str]] | None:
+        """The route for this method and path, with its URI labels."""
+        path = request.raw_path.split("?", 1)[0]
+        for route in self.spec.routes:
+            if route.method != request.method:
+                continue
+            found = route.pattern.match(path)
+            if found:
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+    def parse(self, request: HttpRequest, operation: OperationModel, **route: Any) -> dict[str, Any]:
+        binding = self.binding(operation)
+        problems: list[Problem] = []
+        params: dict[str, Any] = {}
+        if binding.body is not None:
+            body = decode_json_object(request.body)
+            # Members bound elsewhere must come from their own location, not the body.
+            bound = {n for n, *_ in binding.labels} | {n for n, *_ in binding.query} | {n for n, *_ in binding.headers}
+            body = {k: v for k, v in body.items() if k not in bound}
+            body_problems: list[Problem] = []
+            value = binding.body(body, "", body_problems)
+            problems.extend(p for p in body_problems if p.kind != "missing" or p.path not in bound)
+            if value is not INVALID:
+                params.update(value)
+        labels: dict[str, str] = route.get("labels", {})
+        for name, wire, reader in binding.labels:
+            if labels.get(wire):
+                params[name] = reader(labels[wire], name, problems)
+        if binding.query:
+            values: dict[str, list[str]] = {}
+            for key, value in request.query:
+                values.setdefault(key, []).append(value)
+            for name, wire, reader, is_list in binding.query:
+                if wire in values:
+                    items = [reader(v, name, problems) for v in values[wire]]
+                    params[name] = items if is_list else items[-1]
+        for name, wire, reader in binding.headers:
+            if wire in request.headers:
+                params[name] = reader(request.headers[wire], name, problems)
+        for name in binding.required:
+            if name not in params and not any(p.path == name for p in problems):
+                problems.append(Problem("missing", name, "Member must not be null"))
+        if problems:
+            raise self.fail(problems)
+        return params
+
+    def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
+        result = result or {}
+        status = int(operation.http.get("responseCode", 200))
+        shape = operation.output_shape
+        headers: list[tuple[str, str]] = []
+        body = result
+        if shape is not None and any(m.serialization.get("location") for m in shape.members.values()):
+            body = {}
+            for name, value in result.items():
+                member = shape.members.get(name)
+                location = member.serialization.get("location") if member is not None else None
+                if location == "header":
+                    headers.append((member.serialization.get("name", name), str(value)))
+                elif location == "statusCode":
+                    status = int(value)
+                else:
+                    body[name] = value
+        return HttpResponse(status, json_dumps(body), headers, content_type=self.content_type)
+
+    def serialize_error(self, error: AwsError, request_id: str) -> HttpResponse:
+        body = {"__type": error.code, "message": error.message, **error.fields}
+        headers = [("x-amzn-ErrorType", error.code)]
+        return HttpResponse(error.status, json_dumps(body), headers, content_type=self.content_type)

@@ -1,0 +1,112 @@
+"""botocore service models, loaded once, and what the protocol layer derives from them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import botocore.loaders
+from botocore.model import OperationModel, ServiceModel
+
+from protocols.sqs_query_model import sqs_query_model
+
+SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch")
+
+
+@dataclass(frozen=True)
+class RestRoute:
+    """A rest-json operation's HTTP method and URI template, compiled to a regex."""
+
+    operation: str
+    method: str
+    pattern: re.Pattern[str]
+    literal_length: int  # longer literal prefixes win when several routes match
+
+
+@dataclass
+class ServiceSpec:
+    """One service's model(s) and lookup tables."""
+
+    name: str
+    model: ServiceModel
+    protocol: str
+    query_model: ServiceModel | None = None  # SQS only: the Query wire format
+    routes: list[RestRoute] = field(default_factory=list)
+
+    @property
+    def signing_name(self) -> str:
+        return self.model.signing_name
+
+    @property
+    def target_prefix(self) -> str | None:
+        return self.model.metadata.get("targetPrefix")
+
+    @property
+    def query_compatible(self) -> bool:
+        return "awsQueryCompatible" in self.model.metadata
+
+    @property
+    def operation_names(self) -> list[str]:
+        return list(self.model.operation_names)
+
+    def operation(self, name: str) -> OperationModel | None:
+        if name not in self._operation_set:
+            return None
+        return self.model.operation_model(name)
+
+    def query_operation(self, name: str) -> OperationModel | None:
+        model = self.query_model if self.query_model is not None else self.model
+        if name not in self._operation_set:
+            return None
+        return model.operation_model(name)
+
+    @property
+    def _operation_set(self) -> frozenset[str]:
+        cached = self.__dict__.get("_ops")
+        if cached is None:
+            cached = self.__dict__["_ops"] = frozenset(self.model.operation_names)
+        return cached
+
+
+def _compile_route(operation: OperationModel) -> RestRoute:
+    uri = operation.http["requestUri"].split("?", 1)[0]
+    pattern = ""
+    literal = 0
+    for part in re.split(r"(\{[^}]+\})", uri):
+        if part.startswith("{"):
+            greedy = part.endswith("+}")
+            name = part[1:-2] if greedy else part[1:-1]
+            pattern += f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)"
+        else:
+            literal += len(part)
+            pattern += re.escape(part)
+    return RestRoute(operation.name, operation.http.get("method", "POST"), re.compile(f"^{pattern}/?$"), literal)
+
+
+@cache
+def _loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def _raw_model(name: str) -> dict[str, Any]:
+    return _loader().load_service_model(name, "service-2")
+
+
+@cache
+def service_spec(name: str) -> ServiceSpec:
+    raw = _raw_model(name)
+    model = ServiceModel(raw, service_name=name)
+    spec = ServiceSpec(name=name, model=model, protocol=model.metadata["protocol"])
+    if name == "sqs":
+        spec.query_model = ServiceModel(sqs_query_model(raw), service_name=name)
+    if spec.protocol == "rest-json":
+        routes = [_compile_route(model.operation_model(op)) for op in model.operation_names]
+        spec.routes = sorted(routes, key=lambda r: -r.literal_length)
+    return spec
+
+
+@cache
+def all_specs() -> dict[str, ServiceSpec]:
+    return {name: service_spec(name) for name in SERVICE_NAMES}

@@ -1,0 +1,91 @@
+"""Problems found while reading input, and the error each service answers for them.
+
+Each service words input errors its own way: SQS in the Query style
+(`MissingParameter`), Step Functions and Batch in the coral style
+(`1 validation error detected: Value null at 'name' failed to satisfy constraint:
+Member must not be null`), and JSON services answer `SerializationException` for
+a value of the wrong type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from services.core.errors import AwsError, declare_error
+
+ProblemKind = Literal["missing", "type", "constraint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: ProblemKind
+    path: str  # wire names joined by '.', e.g. "Entries.1.Id"
+    detail: str  # "must be an integer", "Member must have length less than or equal to 80"
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class InputRules:
+    """How one service reports input problems."""
+
+    missing: type[AwsError]
+    invalid: type[AwsError]
+    serialization: type[AwsError]
+    style: Literal["query", "coral"]
+    check_constraints: bool
+    lower_first: bool = False  # coral paths start lower-case for Query services (SNS)
+
+    def error(self, problems: list[Problem]) -> AwsError:
+        first = problems[0]
+        if self.style == "query":
+            if first.kind == "missing":
+                return self.missing(f"The request must contain the parameter {first.path}.")
+            return self.invalid(f"Value {_show(first.value)} for parameter {first.path} is invalid. Reason: {first.detail}.")
+        if first.kind == "type" and self.serialization is not self.invalid:
+            return self.serialization(f"{first.detail} at '{self._path(first.path)}'")
+        parts = [self._coral(p) for p in problems]
+        count = len(parts)
+        noun = "validation error" if count == 1 else "validation errors"
+        return self.invalid(f"{count} {noun} detected: " + "; ".join(parts))
+
+    def _path(self, path: str) -> str:
+        if self.lower_first and path:
+            return path[0].lower() + path[1:]
+        return path
+
+    def _coral(self, problem: Problem) -> str:
+        value = "null" if problem.kind == "missing" else _show(problem.value)
+        detail = "Member must not be null" if problem.kind == "missing" else problem.detail
+        return f"Value {value} at '{self._path(problem.path)}' failed to satisfy constraint: {detail}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 100 else f"'{value[:100]}...'"
+    if isinstance(value, (list, dict)):
+        return "[...]" if isinstance(value, list) else "{...}"
+    return str(value)
+
+
+SqsMissingParameter = declare_error("MissingParameter", 400, True, "MissingParameter")
+SqsInvalidParameterValue = declare_error("InvalidParameterValue", 400, True, "InvalidParameterValue")
+SnsValidationError = declare_error("ValidationError", 400, True)
+ValidationException = declare_error("ValidationException", 400, True)
+SerializationException = declare_error("SerializationException", 400, True)
+BatchClientException = declare_error("ClientException", 400, True)
+
+INPUT_RULES: dict[str, InputRules] = {
+    "sqs": InputRules(SqsMissingParameter, SqsInvalidParameterValue, SqsInvalidParameterValue, "query", False),
+    "sns": InputRules(SnsValidationError, SnsValidationError, SnsValidationError, "coral", False, lower_first=True),
+    "stepfunctions": InputRules(ValidationException, ValidationException, SerializationException, "coral", True),
+    "batch": InputRules(BatchClientException, BatchClientException, SerializationException, "coral", True),
+}
+
+
+class InputError(Exception):
+    """Carries the problems out of the readers; the protocol turns them into the AwsError."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems[0].detail)
+        self.problems = problems

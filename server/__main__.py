@@ -1,0 +1,5 @@
+"""`python -m server` runs stepstack."""
+
+from server.cli import main
+
+raise SystemExit(main())

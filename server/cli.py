@@ -1,0 +1,91 @@
+"""`stepstack` (serve) and `stepstack coverage`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from server.settings import Settings, SettingsError, parse_services
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import build_app
+    from server.logs import configure
+
+    try:
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            services=parse_services(args.services) if args.services else None,
+            log_level=args.log_level,
+            time_scale=args.time_scale,
+            account_id=args.account_id,
+            region=args.region,
+            strict=True if args.strict else None,
+        )
+    except SettingsError as exc:
+        print(f"stepstack: {exc}", file=sys.stderr)
+        return 2
+    configure(settings.log_level)
+    uvicorn.run(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="auto",
+        http="auto",
+        log_level="warning" if settings.log_level == "info" else settings.log_level,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from server.coverage import coverage_markdown
+
+    text = coverage_markdown()
+    if args.check:
+        current = Path(args.output).read_text() if Path(args.output).exists() else ""
+        if current != text:
+            print(f"{args.output} is out of date: run `make coverage`", file=sys.stderr)
+            return 1
+        return 0
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="stepstack", description="Local AWS SQS, SNS, Step Functions and Batch.")
+    sub = root.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the server (the default)")
+    for p, default in ((root, None), (serve, argparse.SUPPRESS)):
+        p.add_argument("--host", help="address to listen on (STEPSTACK_HOST, default 127.0.0.1)", default=default)
+        p.add_argument("--port", type=int, help="port (STEPSTACK_PORT, default 4566)", default=default)
+        p.add_argument("--services", help="comma-separated services to enable (STEPSTACK_SERVICES, default all)", default=default)
+        p.add_argument("--log-level", help="critical|error|warning|info|debug (STEPSTACK_LOG_LEVEL, default info)", default=default)
+        p.add_argument("--time-scale", type=float, help="service seconds per real second, inverted: 0.01 runs waits 100x faster", default=default)
+        p.add_argument("--account-id", help="default account (STEPSTACK_ACCOUNT_ID, default 000000000000)", default=default)
+        p.add_argument("--region", help="region when a request names none (STEPSTACK_REGION, default us-east-1)", default=default)
+        p.add_argument("--strict", action="store_true", help="enforce AWS rate rules that slow tests (STEPSTACK_STRICT)", default=default)
+    cov = sub.add_parser("coverage", help="write docs/coverage.md from the registered handlers")
+    cov.add_argument("--output", default="docs/coverage.md", help="file to write, or - for stdout")
+    cov.add_argument("--check", action="store_true", help="fail if the file is not up to date")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "coverage":
+        return _coverage(args)
+    return _serve(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

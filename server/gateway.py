@@ -1,0 +1,173 @@
+"""The AWS endpoint as a thin ASGI callable: detect -> decode -> handler -> encode.
+
+Starlette's per-request objects would cost about half of the raw ceiling, so
+the hot path reads the ASGI scope directly; Starlette serves only /_stepstack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from protocols import HttpRequest, HttpResponse, Router, RoutingError, render_unrouted
+from protocols.base import Protocol
+from protocols.detect import Route
+from protocols.sigv4 import host_region
+from server.logs import log_request
+from server.settings import Settings
+from services.core.context import RequestContext
+from services.core.errors import AwsError, InternalFailure, declare_error
+from services.core.handlers import Dispatcher
+from services.core.ids import is_account_id
+
+log = logging.getLogger("stepstack.gateway")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+RequestEntityTooLarge = declare_error("RequestEntityTooLarge", 413, True)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body; raises _BodyTooLarge past `limit` bytes (the rest is drained)."""
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            too_large = True
+            chunks.clear()
+        elif chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    if too_large:
+        raise _BodyTooLarge
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class Gateway:
+    def __init__(self, settings: Settings, router: Router, dispatcher: Dispatcher) -> None:
+        self.settings = settings
+        self.router = router
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        request = HttpRequest(
+            method=scope["method"],
+            path=scope["path"],
+            raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            body=b"",
+        )
+        service = operation = "-"
+        protocol: Protocol | None = None
+        try:
+            request.body = await read_body(receive, self.settings.max_body_bytes)
+            route = self.router.route(request)
+            protocol = route.protocol
+            service, operation = route.spec.name, route.operation.name
+            response = await self._serve(route, request, request_id, receive)
+        except ConnectionAbortedError:
+            return  # the client went away; nobody to answer
+        except _BodyTooLarge:
+            protocol = self.router.guess_protocol(request)
+            limit = self.settings.max_body_bytes
+            error = RequestEntityTooLarge(f"Request body larger than {limit} bytes.")
+            response = self._render_error(error, protocol, request, request_id)
+        except RoutingError as exc:
+            response = self._render_error(exc.error, exc.protocol, request, request_id)
+        except AwsError as exc:
+            response = self._render_error(exc, protocol, request, request_id)
+        except Exception:
+            log.exception("request %s (%s %s) failed", request_id, service, operation)
+            error = InternalFailure(f"stepstack failed to process request {request_id}; see its log.")
+            response = self._render_error(error, protocol, request, request_id)
+        await _send(send, response, request_id)
+        log_request(service, operation, response.status, (time.perf_counter() - started) * 1000)
+
+    async def _serve(self, route: Route, request: HttpRequest, request_id: str, receive: Receive) -> HttpResponse:
+        params = route.protocol.parse(request, route.operation, **route.extra)
+        ctx = self._context(route, request, request_id)
+        name = route.operation.name
+        call = self.dispatcher.dispatch(ctx, route.spec.name, name, params)
+        if self.dispatcher.is_long_running(route.spec.name, name):
+            result = await _unless_disconnected(call, receive)
+        else:
+            result = await call
+        return route.protocol.serialize(route.operation, result, request_id)
+
+    def _context(self, route: Route, request: HttpRequest, request_id: str) -> RequestContext[Any]:
+        scope = route.scope
+        account = self.settings.account_id
+        region = None
+        if scope is not None:
+            if is_account_id(scope.access_key):
+                account = scope.access_key
+            region = scope.region
+        return RequestContext(
+            account_id=account,
+            region=region or host_region(request.host) or self.settings.region,
+            request_id=request_id,
+            clock=self.dispatcher.clock,
+            dispatcher=self.dispatcher,
+            host=request.host,
+            headers=request.headers,
+        )
+
+    @staticmethod
+    def _render_error(
+        error: AwsError, protocol: Protocol | None, request: HttpRequest, request_id: str
+    ) -> HttpResponse:
+        if protocol is not None:
+            return protocol.serialize_error(error, request_id)
+        return render_unrouted(error, request, request_id)
+
+
+async def _unless_disconnected(call: Awaitable[dict[str, Any]], receive: Receive) -> dict[str, Any]:
+    """Run a long wait; if the client disconnects first, cancel it (frees its waiter)."""
+    task = asyncio.ensure_future(call)
+    watcher = asyncio.ensure_future(_wait_disconnect(receive))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            raise ConnectionAbortedError
+        return task.result()
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _send(send: Send, response: HttpResponse, request_id: str) -> None:
+    headers = [
+        (b"content-type", response.content_type.encode()),
+        (b"content-length", str(len(response.body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers)
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})

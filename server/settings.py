@@ -1,0 +1,78 @@
+"""Flags and STEPSTACK_* environment variables, in one frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from services.core.ids import is_account_id
+from services.registry import SERVICE_NAMES
+
+DEFAULT_MAX_BODY = 8 * 1024 * 1024  # SQS's 1 MiB messages, form-encoded, fit with room to spare
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    services: tuple[str, ...] = SERVICE_NAMES
+    log_level: str = "info"
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    time_scale: float = 1.0
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = set(self.services) - set(SERVICE_NAMES)
+        if unknown:
+            raise SettingsError(f"unknown services: {', '.join(sorted(unknown))} (known: {', '.join(SERVICE_NAMES)})")
+        if not is_account_id(self.account_id):
+            raise SettingsError(f"account id must be 12 digits, got {self.account_id!r}")
+        if self.time_scale <= 0:
+            raise SettingsError("time scale must be positive")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"port out of range: {self.port}")
+        if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
+            raise SettingsError(f"unknown log level {self.log_level!r}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then STEPSTACK_* variables, then explicit overrides (CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"STEPSTACK_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _convert(name: str, raw: str) -> Any:
+    try:
+        if name in ("port", "max_body_bytes"):
+            return int(raw)
+        if name == "time_scale":
+            return float(raw)
+        if name == "strict":
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if name == "services":
+            return parse_services(raw)
+    except ValueError as exc:
+        raise SettingsError(f"STEPSTACK_{name.upper()}: {exc}") from None
+    return raw
+
+
+def parse_services(raw: str) -> tuple[str, ...]:
+    names = tuple(s.strip().lower() for s in raw.split(",") if s.strip())
+    return SERVICE_NAMES if names in ((), ("all",)) else names

@@ -1,0 +1,1 @@
+"""The emulators: one package per service plus what they share (core)."""

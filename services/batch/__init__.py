@@ -1,0 +1,8 @@
+"""The batch emulator. Its operations are registered on `handlers`; those not yet
+registered answer NotImplemented (501) and are listed as such in docs/coverage.md."""
+
+from services.core.handlers import ServiceHandlers
+
+handlers: ServiceHandlers[None] = ServiceHandlers("batch")
+
+__all__ = ["handlers"]

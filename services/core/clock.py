@@ -1,0 +1,181 @@
+"""One source of time for every service: a clock and its scheduler.
+
+Service time is real time, optionally scaled (`time_scale=0.01` makes a 100 s
+wait take 1 s), plus an offset that `advance()` grows. Advancing fires every
+timer that falls due, in deadline order, before it returns. Timers are kept in
+one heap and the event loop is woken once, for the earliest of them, so a
+thousand pending waits cost memory, not CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("stepstack.clock")
+
+
+class Timer:
+    """A callback due at a point of service time; cancel() withdraws it."""
+
+    __slots__ = ("when", "seq", "callback", "cancelled")
+
+    def __init__(self, when: float, seq: int, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.seq = seq
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def __lt__(self, other: Timer) -> bool:
+        return (self.when, self.seq) < (other.when, other.seq)
+
+
+class Clock:
+    """Service time with a scheduler; see the module docstring."""
+
+    def __init__(
+        self,
+        time_scale: float = 1.0,
+        *,
+        frozen: bool = False,
+        start: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        self.time_scale = time_scale
+        self.frozen = frozen
+        self._monotonic = monotonic
+        self._mono0 = monotonic()
+        self._epoch0 = time.time() if start is None else start
+        self._offset = 0.0
+        self._last = self._epoch0
+        self._timers: list[Timer] = []
+        self._seq = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: asyncio.TimerHandle | None = None
+        self._wakeup_at: float | None = None
+
+    # -- reading time -------------------------------------------------------
+
+    def now(self) -> float:
+        """Epoch seconds of service time; never goes backwards."""
+        elapsed = 0.0 if self.frozen else (self._monotonic() - self._mono0) / self.time_scale
+        current = self._epoch0 + elapsed + self._offset
+        if current < self._last:
+            current = self._last
+        self._last = current
+        return current
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    # -- scheduling ---------------------------------------------------------
+
+    def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Let the event loop fire timers as real time passes (None: only advance() does)."""
+        self._cancel_wakeup()
+        self._loop = loop
+        self._arm()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        timer = Timer(when, next(self._seq), callback)
+        heapq.heappush(self._timers, timer)
+        if self._timers[0] is timer:
+            self._arm()
+        return timer
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        return self.call_at(self.now() + delay, callback)
+
+    async def sleep_until(self, when: float) -> None:
+        """Wait until service time reaches `when` (cancellable, leaves no timer behind)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        timer = self.call_at(when, lambda: future.done() or future.set_result(None))
+        try:
+            await future
+        finally:
+            timer.cancel()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.sleep_until(self.now() + seconds)
+
+    def pending(self) -> int:
+        """How many timers are still due to fire."""
+        return sum(1 for t in self._timers if not t.cancelled)
+
+    def next_deadline(self) -> float | None:
+        self._drop_cancelled()
+        return self._timers[0].when if self._timers else None
+
+    # -- moving time --------------------------------------------------------
+
+    def advance(self, seconds: float) -> float:
+        """Move service time forward and fire every timer now due, in order."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._offset += seconds
+        self.fire_due()
+        return self.now()
+
+    def fire_due(self) -> int:
+        """Fire the timers whose time has come; returns how many fired."""
+        fired = 0
+        now = self.now()
+        while self._timers and self._timers[0].when <= now:
+            timer = heapq.heappop(self._timers)
+            if timer.cancelled:
+                continue
+            timer.cancelled = True
+            fired += 1
+            try:
+                timer.callback()
+            except Exception:  # a broken callback must not stop the others
+                log.exception("timer callback failed")
+            now = self.now()
+        self._arm()
+        return fired
+
+    def reset(self) -> None:
+        """Forget every timer (state reset); time itself keeps its offset."""
+        self._timers.clear()
+        self._cancel_wakeup()
+
+    # -- waking the loop ----------------------------------------------------
+
+    def _drop_cancelled(self) -> None:
+        while self._timers and self._timers[0].cancelled:
+            heapq.heappop(self._timers)
+
+    def _cancel_wakeup(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+        self._wakeup = None
+        self._wakeup_at = None
+
+    def _arm(self) -> None:
+        self._drop_cancelled()
+        if self._loop is None or self.frozen or not self._timers:
+            self._cancel_wakeup()
+            return
+        when = self._timers[0].when
+        if self._wakeup is not None and self._wakeup_at == when:
+            return
+        self._cancel_wakeup()
+        delay = max(0.0, (when - self.now()) * self.time_scale)
+        self._wakeup_at = when
+        self._wakeup = self._loop.call_later(delay, self._on_wakeup)
+
+    def _on_wakeup(self) -> None:
+        self._wakeup = None
+        self._wakeup_at = None
+        self.fire_due()
