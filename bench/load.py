@@ -15,8 +15,9 @@ import socket
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 MAX_CONNECTIONS = 4096
 MAX_DURATION = 600.0
@@ -223,7 +224,7 @@ async def _worker(wid: int, run: _Run, host: str, port: int, payload: bytes, hea
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(host, port, limit=READ_LIMIT), CONNECT_TIMEOUT
             )
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             if run.measuring:
                 run.connect_errors += 1
             await asyncio.sleep(RECONNECT_PAUSE)

@@ -11,14 +11,16 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.load import LoadResult, LoadTarget, run_load, run_sync
 from bench.workloads import WORKLOADS
@@ -167,8 +169,14 @@ def _parse_targets(value: str) -> list[str]:
     return names
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """Turn SIGTERM into SystemExit so ``finally`` blocks stop the servers."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point for ``python -m bench.run``."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--workload", default="sqs-list-queues", choices=sorted(WORKLOADS))
     parser.add_argument("--connections", type=int, default=64)
@@ -205,4 +213,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped", file=sys.stderr)
+        sys.exit(130)

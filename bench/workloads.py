@@ -7,8 +7,8 @@ Signatures are static fakes: the emulator does not verify SigV4.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlencode
 
 from bench.load import LoadTarget, RawRequest

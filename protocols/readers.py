@@ -274,13 +274,18 @@ def wire_name(shape: Shape, default: str) -> str:
     return shape.serialization.get("name", default)
 
 
-def query_key(member: Shape, member_name: str) -> str:
-    """The first key segment under which a structure member travels in a form."""
+def query_keys(member: Shape, member_name: str) -> tuple[str, ...]:
+    """The first key segments under which a structure member may travel in a form.
+
+    A flattened list named by its element travels as `Element.N`, but an empty
+    one as `List=` (botocore sends the list's own name).
+    """
+    name = wire_name(member, member_name)
     if member.type_name == "list" and member.serialization.get("flattened"):
         element_name = member.member.serialization.get("name")
-        if element_name:
-            return element_name
-    return wire_name(member, member_name)
+        if element_name and element_name != name:
+            return (element_name, name)
+    return (name,)
 
 
 def query_reader(shape: Shape, check: bool = False) -> Reader:
@@ -294,19 +299,22 @@ def query_reader(shape: Shape, check: bool = False) -> Reader:
 
 def _query_structure(shape: Shape, check: bool) -> Reader:
     members = [
-        (name, query_key(member, name), query_reader(member, check)) for name, member in shape.members.items()
+        (name, query_keys(member, name), query_reader(member, check)) for name, member in shape.members.items()
     ]
-    required = [(name, query_key(shape.members[name], name)) for name in shape.required_members]
+    required = [(name, query_keys(shape.members[name], name)[0]) for name in shape.required_members]
 
     def read(node: Any, path: str, problems: list[Problem]) -> Any:
         if not isinstance(node, dict):
             return _type_problem(problems, path, "a structure", node)
         out: dict[str, Any] = {}
         prefix = f"{path}." if path else ""
-        for name, key, reader in members:
+        for name, keys, reader in members:
+            key = keys[0]
             item = node.get(key)
             if item is None:
-                continue
+                if len(keys) == 1 or (item := node.get(keys[1])) is None:
+                    continue
+                key = keys[1]
             result = reader(item, prefix + key, problems)
             if result is not INVALID:
                 out[name] = result

@@ -20,7 +20,10 @@ from protocols.readers import shape_key, wire_name
 
 XmlWriter = Callable[[Any, str, list[str]], None]
 
-_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\r"): "&#xD;", ord('"'): "&quot;"}
+_ESCAPES: dict[int, str] = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\r"): "&#xD;", ord('"'): "&quot;"}
+# Characters XML 1.0 cannot carry even as references: answered as U+FFFD rather
+# than as a document the client cannot parse at all.
+_ESCAPES.update({c: "\ufffd" for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)})
 
 
 def xml_escape(text: str) -> str:
