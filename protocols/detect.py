@@ -132,7 +132,8 @@ class Router:
             service = owners[0]
         elif owners:
             queue_like = request.path.count("/") >= 2 or any(k == "QueueUrl" for k, _ in pairs)
-            service = "sqs" if queue_like and "sqs" in owners else owners[0]
+            others = [o for o in owners if o != "sqs"]
+            service = "sqs" if queue_like or not others else others[0]
         else:
             service = hint if hint in self.query_protocols else None
         protocol = self.query_protocols.get(service) if service else None
