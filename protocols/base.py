@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from botocore.model import OperationModel
+from botocore.model import OperationModel, Shape
 
 from protocols.http import HttpRequest, HttpResponse
+from protocols.readers import INVALID, Reader
 from protocols.specs import ServiceSpec
 from protocols.validation import INPUT_RULES, InputRules, Problem
 from services.core.errors import AwsError
@@ -34,6 +35,30 @@ class Protocol:
 
     def serialize_error(self, error: AwsError, request_id: str) -> HttpResponse:
         raise NotImplementedError
+
+    def compile_reader(self, shape: Shape) -> Reader:
+        """The reader of this protocol's wire values for an input shape."""
+        raise NotImplementedError
+
+    def input_reader(self, operation: OperationModel) -> Reader | None:
+        try:
+            return self._readers[operation.name]
+        except KeyError:
+            shape = operation.input_shape
+            reader = self.compile_reader(shape) if shape is not None else None
+            self._readers[operation.name] = reader
+            return reader
+
+    def read_input(self, operation: OperationModel, wire_value: Any) -> dict[str, Any]:
+        """Typed params from the decoded wire value, or the service's input error."""
+        reader = self.input_reader(operation)
+        if reader is None:
+            return {}
+        problems: list[Problem] = []
+        params = reader(wire_value, "", problems)
+        if problems:
+            raise self.fail(problems)
+        return params if params is not INVALID else {}
 
     def fail(self, problems: list[Problem]) -> AwsError:
         """The service's own error for these input problems."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel
+from botocore.model import OperationModel, Shape
 
 from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
-from protocols.readers import INVALID, Reader, json_reader
-from protocols.validation import Problem, SerializationException
+from protocols.readers import Reader, json_reader
+from protocols.validation import SerializationException
 from protocols.writers import json_dumps
 from services.core.errors import AwsError
 
@@ -40,25 +40,11 @@ class JsonProtocol(Protocol):
         self.content_type = f"application/x-amz-json-{version}"
         self.type_namespace = _TYPE_NAMESPACES.get(spec.name, "")
 
-    def reader(self, operation: OperationModel) -> Reader | None:
-        try:
-            return self._readers[operation.name]
-        except KeyError:
-            shape = operation.input_shape
-            reader = json_reader(shape, self.rules.check_constraints) if shape is not None else None
-            self._readers[operation.name] = reader
-            return reader
+    def compile_reader(self, shape: Shape) -> Reader:
+        return json_reader(shape, self.rules.check_constraints)
 
     def parse(self, request: HttpRequest, operation: OperationModel, **route: Any) -> dict[str, Any]:
-        body = decode_json_object(request.body)
-        reader = self.reader(operation)
-        if reader is None:
-            return {}
-        problems: list[Problem] = []
-        params = reader(body, "", problems)
-        if problems:
-            raise self.fail(problems)
-        return params if params is not INVALID else {}
+        return self.read_input(operation, decode_json_object(request.body))
 
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
         return HttpResponse(200, json_dumps(result or {}), content_type=self.content_type)

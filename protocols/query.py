@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from botocore.model import OperationModel
+from botocore.model import OperationModel, Shape
 
 from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
-from protocols.readers import INVALID, Reader, form_tree, query_reader
-from protocols.validation import Problem
+from protocols.readers import Reader, form_tree, query_reader
 from protocols.writers import structure_body, xml_escape
 from services.core.errors import AwsError
 
@@ -47,29 +46,17 @@ class QueryProtocol(Protocol):
     def operation_model(self, name: str) -> OperationModel:
         return self.model.operation_model(name)
 
-    def reader(self, operation: OperationModel) -> Reader | None:
-        try:
-            return self._readers[operation.name]
-        except KeyError:
-            shape = operation.input_shape
-            reader = query_reader(shape, self.rules.check_constraints) if shape is not None else None
-            self._readers[operation.name] = reader
-            return reader
+    def compile_reader(self, shape: Shape) -> Reader:
+        return query_reader(shape, self.rules.check_constraints)
 
     def parse(self, request: HttpRequest, operation: OperationModel, **route: Any) -> dict[str, Any]:
         pairs = route.get("pairs")
         if pairs is None:
             pairs = form_pairs(request)
-        reader = self.reader(operation)
-        if reader is None:
-            return {}
         tree = form_tree(pairs, _SKIP)
-        self.complete(request, operation, tree)
-        problems: list[Problem] = []
-        params = reader(tree, "", problems)
-        if problems:
-            raise self.fail(problems)
-        return params if params is not INVALID else {}
+        if operation.input_shape is not None:
+            self.complete(request, operation, tree)
+        return self.read_input(operation, tree)
 
     def complete(self, request: HttpRequest, operation: OperationModel, tree: dict[str, Any]) -> None:
         """A hook for members a service takes from elsewhere than the form (SQS: the URL)."""

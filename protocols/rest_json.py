@@ -52,12 +52,15 @@ class RestJsonProtocol(Protocol):
     name = "rest-json"
     content_type = "application/json"
 
+    def __init__(self, spec: Any) -> None:
+        super().__init__(spec)
+        self._bindings: dict[str, _Binding] = {}
+
     def binding(self, operation: OperationModel) -> _Binding:
-        try:
-            return self._readers[operation.name]
-        except KeyError:
-            binding = self._readers[operation.name] = _Binding(operation, self.rules.check_constraints)
-            return binding
+        binding = self._bindings.get(operation.name)
+        if binding is None:
+            binding = self._bindings[operation.name] = _Binding(operation, self.rules.check_constraints)
+        return binding
 
     def match(self, request: HttpRequest) -> tuple[RestRoute, dict[str, str]] | None:
         """The route for this method and path, with its URI labels."""
