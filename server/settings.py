@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -35,8 +36,8 @@ class Settings:
             raise SettingsError(f"unknown services: {', '.join(sorted(unknown))} (known: {', '.join(SERVICE_NAMES)})")
         if not is_account_id(self.account_id):
             raise SettingsError(f"account id must be 12 digits, got {self.account_id!r}")
-        if self.time_scale <= 0:
-            raise SettingsError("time scale must be positive")
+        if not (math.isfinite(self.time_scale) and self.time_scale > 0):
+            raise SettingsError(f"time scale must be a positive number, got {self.time_scale}")
         if not 0 < self.port < 65536:
             raise SettingsError(f"port out of range: {self.port}")
         if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):

@@ -13,6 +13,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+import math
 import time
 from collections.abc import Callable
 
@@ -48,8 +49,8 @@ class Clock:
         start: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if time_scale <= 0:
-            raise ValueError("time_scale must be positive")
+        if not (math.isfinite(time_scale) and time_scale > 0):
+            raise ValueError("time_scale must be a positive number")
         self.time_scale = time_scale
         self.frozen = frozen
         self._monotonic = monotonic
@@ -121,8 +122,8 @@ class Clock:
 
     def advance(self, seconds: float) -> float:
         """Move service time forward and fire every timer now due, in order."""
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
         self._offset += seconds
         self.fire_due()
         return self.now()
@@ -144,11 +145,6 @@ class Clock:
             now = self.now()
         self._arm()
         return fired
-
-    def reset(self) -> None:
-        """Forget every timer (state reset); time itself keeps its offset."""
-        self._timers.clear()
-        self._cancel_wakeup()
 
     # -- waking the loop ----------------------------------------------------
 

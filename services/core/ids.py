@@ -6,7 +6,7 @@ import os
 import re
 import uuid
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")
 
 
 def request_id() -> str:
@@ -22,4 +22,4 @@ def random_hex(length: int) -> str:
 
 
 def is_account_id(value: str) -> bool:
-    return bool(_ACCOUNT_RE.match(value))
+    return _ACCOUNT_RE.fullmatch(value) is not None

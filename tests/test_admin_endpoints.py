@@ -1,0 +1,230 @@
+"""The internal endpoints: health, reset, the clock; and the flags they report on.
+
+Clock tests that move time use their own server, so the session server's
+clock stays where other tests expect it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import ROOT, Server, free_port, start_server, stop_server
+from tests.raw_http import send
+
+SERVICES = {"sqs", "sns", "stepfunctions", "batch"}
+
+
+def error_of(call: Any, **params: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return caught.value.response
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of its own whose clock nobody else has moved."""
+    running = start_server(tmp_path_factory.mktemp("fresh"))
+    yield running
+    stop_server(running)
+    assert "Traceback" not in running.log_path.read_text()
+
+
+# -- health -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/_stepstack/health", "/_localstack/health"])
+def test_health_reports_version_and_every_service_available(server: Server, path: str) -> None:
+    status, body = server.admin("GET", path)
+    assert status == 200, body
+    assert isinstance(body["version"], str) and body["version"], body
+    assert body["services"] == {name: "available" for name in SERVICES}, body
+
+
+def test_health_answers_head(server: Server) -> None:
+    response = send(server.host, server.port, "HEAD", "/_stepstack/health")
+    assert response.status == 200
+    assert response.body == b""
+
+
+# -- reset ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/_stepstack/reset", "/moto-api/reset"])
+def test_reset_answers_ok_json(server: Server, path: str) -> None:
+    status, body = server.admin("POST", path)
+    assert status == 200, body
+    assert body["status"] == "ok", body
+    assert set(body["reset"]) == SERVICES, body
+
+
+def test_reset_by_get_is_not_allowed(server: Server) -> None:
+    status, body = server.admin("GET", "/_stepstack/reset")
+    assert status == 405, body
+    assert body["__type"] == "MethodNotAllowed", body
+
+
+def test_unknown_internal_endpoint_gets_json_not_found(server: Server) -> None:
+    status, body = server.admin("GET", "/_stepstack/nope")
+    assert status == 404, body
+    assert body["__type"] == "NotFound", body
+    assert isinstance(body["message"], str), body
+
+
+# -- clock -----------------------------------------------------------------------------
+
+
+def test_clock_starts_at_real_time(fresh: Server) -> None:
+    status, body = fresh.admin("GET", "/_stepstack/clock")
+    assert status == 200, body
+    # real time plus whatever other tests of this module advanced it by (nothing, when run first)
+    assert abs(body["now"] - body["offset_seconds"] - time.time()) < 5, body
+    assert body["time_scale"] == 1.0, body
+    assert body["pending_timers"] == 0, body
+    assert body["iso"].endswith("Z") and body["iso"][:4].isdigit(), body
+
+
+def test_clock_advance_moves_now_and_offset_forward(fresh: Server) -> None:
+    _, before = fresh.admin("GET", "/_stepstack/clock")
+    after = fresh.advance(3600)
+    assert after["now"] - before["now"] >= 3600, (before, after)
+    assert after["now"] - before["now"] < 3600 + 5, (before, after)
+    assert after["offset_seconds"] == pytest.approx(before["offset_seconds"] + 3600), (before, after)
+    assert after["advanced_seconds"] == 3600, after
+    _, read_back = fresh.admin("GET", "/_stepstack/clock")
+    assert read_back["now"] >= after["now"], (after, read_back)
+    assert read_back["offset_seconds"] == after["offset_seconds"], read_back
+
+
+def test_clock_advance_by_zero_is_accepted_and_moves_nothing(fresh: Server) -> None:
+    _, before = fresh.admin("GET", "/_stepstack/clock")
+    after = fresh.advance(0)
+    assert after["offset_seconds"] == before["offset_seconds"], (before, after)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"advance_seconds": -1}',
+        b'{"advance_seconds": "60"}',
+        b"{}",
+        b"not json",
+        b'{"advance_seconds": true}',
+        b'{"advance_seconds": null}',
+        b"[60]",
+        b'{"advance_seconds": 1e12}',
+    ],
+    ids=["negative", "string", "missing", "not-json", "bool", "null", "list-body", "too-far"],
+)
+def test_invalid_clock_advance_gets_json_error_and_leaves_clock_alone(fresh: Server, body: bytes) -> None:
+    _, before = fresh.admin("GET", "/_stepstack/clock")
+    response = send(fresh.host, fresh.port, "POST", "/_stepstack/clock", body, {"Content-Type": "application/json"})
+    assert response.status == 400, response
+    error = response.json()
+    assert error["__type"] in ("ValidationException", "SerializationException"), error
+    assert error["message"], error
+    _, after = fresh.admin("GET", "/_stepstack/clock")
+    assert after["offset_seconds"] == before["offset_seconds"], (before, after)
+    assert after["now"] - before["now"] < 5, (before, after)
+
+
+# -- flags -------------------------------------------------------------------------------
+
+
+def test_server_with_only_sqs_reports_others_disabled_and_refuses_them(tmp_path: Path) -> None:
+    only_sqs = start_server(tmp_path, "--services", "sqs")
+    try:
+        status, body = only_sqs.admin("GET", "/_stepstack/health")
+        assert status == 200, body
+        expected = {"sqs": "available", "sns": "disabled", "stepfunctions": "disabled", "batch": "disabled"}
+        assert body["services"] == expected, body
+
+        refused = error_of(only_sqs.client("sns").list_topics)
+        assert refused["Error"]["Code"] == "ServiceNotEnabled", refused
+        assert refused["ResponseMetadata"]["HTTPStatusCode"] == 501, refused
+
+        refused = error_of(only_sqs.client("batch").describe_job_queues)
+        assert refused["Error"]["Code"] == "ServiceNotEnabled", refused
+
+        served = error_of(only_sqs.client("sqs").list_queues)
+        assert served["Error"]["Code"] == "NotImplemented", served
+
+        status, body = only_sqs.admin("POST", "/_stepstack/reset")
+        assert (status, body["reset"]) == (200, ["sqs"]), body
+    finally:
+        stop_server(only_sqs)
+    assert "Traceback" not in only_sqs.log_path.read_text()
+
+
+def test_time_scale_makes_service_time_run_faster(tmp_path: Path) -> None:
+    fast = start_server(tmp_path, "--time-scale", "0.01")
+    try:
+        _, first = fast.admin("GET", "/_stepstack/clock")
+        started = time.monotonic()
+        time.sleep(0.2)
+        _, second = fast.admin("GET", "/_stepstack/clock")
+        real = time.monotonic() - started
+    finally:
+        stop_server(fast)
+    assert first["time_scale"] == 0.01, first
+    service = second["now"] - first["now"]
+    assert service >= 10, (first, second)
+    # 100x, give or take the two requests' own latency
+    assert service <= (real + 1) * 100, (service, real)
+    assert second["offset_seconds"] == 0, second  # the speed comes from the scale, not from advancing
+
+
+def test_twelve_digit_access_key_is_accepted_as_an_account_id(server: Server) -> None:
+    client = server.client("sqs", access_key="123456789012")
+    response = error_of(client.list_queues)
+    assert response["Error"]["Code"] == "NotImplemented", response
+    assert "ListQueues" in response["Error"]["Message"], response
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--time-scale", "0"),
+        ("--time-scale", "-1"),
+        ("--time-scale", "nan"),
+        ("--account-id", "12345"),
+        ("--account-id", "123456789012\n"),
+        ("--services", "sqs,nosuch"),
+    ],
+    ids=["scale-zero", "scale-negative", "scale-nan", "short-account", "account-trailing-newline", "unknown-service"],
+)
+def test_server_refuses_to_start_with_invalid_flags(args: tuple[str, str]) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    started = False
+    try:
+        deadline = time.monotonic() + 10
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stepstack/health", timeout=1) as response:
+                    started = response.status == 200
+            except OSError:
+                pass
+            if started:
+                break
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        _, stderr = process.communicate(timeout=10)
+    assert not started, f"stepstack started and served with invalid flags {args!r}"
+    assert process.returncode == 2, (process.returncode, stderr)
+    assert stderr.startswith(b"stepstack: "), stderr
