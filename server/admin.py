@@ -68,7 +68,20 @@ def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
         clock.advance(float(seconds))
         return _json(clock_state(advanced_seconds=seconds, fired_timers=max(0, before - clock.pending())))
 
+    async def sqs_messages(request: Request) -> Response:
+        """A queue's messages (visible, in flight, delayed) without changing any of them."""
+        from services.sqs import directory
+
+        url = request.query_params.get("QueueUrl")
+        if not url:
+            return _error("MissingParameter", "The request must contain the parameter QueueUrl.")
+        queue = directory.find_url(url, settings.account_id, request.query_params.get("Region", settings.region))
+        if queue is None:
+            return _error("QueueDoesNotExist", "The specified queue does not exist.", 404)
+        return _json({"QueueUrl": url, "QueueArn": queue.arn, "Messages": queue.snapshot()})
+
     return [
+        Route("/_stepstack/sqs/messages", sqs_messages, methods=["GET"]),
         Route("/_stepstack/health", health, methods=["GET", "HEAD"]),
         Route("/_localstack/health", health, methods=["GET", "HEAD"]),
         Route("/_stepstack/reset", reset, methods=["POST"]),

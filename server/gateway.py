@@ -130,6 +130,7 @@ class Gateway:
             dispatcher=self.dispatcher,
             host=request.host,
             headers=request.headers,
+            strict=self.settings.strict,
         )
 
     @staticmethod

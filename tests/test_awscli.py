@@ -10,6 +10,7 @@ JSON (SQS, Step Functions), Query XML (SNS) and rest-json (Batch) error body.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,6 @@ import awscli
 SERVICE_ERROR_RC = 255 if awscli.__version__.startswith("1.") else 254
 
 COMMANDS = [
-    ("sqs", "list-queues", "ListQueues"),
     ("sns", "list-topics", "ListTopics"),
     ("stepfunctions", "list-state-machines", "ListStateMachines"),
     ("batch", "describe-job-queues", "DescribeJobQueues"),
@@ -64,6 +64,20 @@ def test_awscli_reports_not_implemented_error_parsed_from_the_wire(
     assert expected in result.stderr, result.stderr
     assert operation in result.stderr.split(expected, 1)[1], result.stderr  # our message names it too
     assert result.stdout == "", result.stdout
+
+
+def test_awscli_creates_lists_and_reads_a_queue(server: Server, tmp_path: Path) -> None:
+    created = run_cli(server, tmp_path, "sqs", "create-queue", "--queue-name", "cli-smoke", "--attributes", "DelaySeconds=5")
+    assert created.returncode == 0, created.stderr
+    url = json.loads(created.stdout)["QueueUrl"]
+    assert url == f"{server.url}/000000000000/cli-smoke"
+    listed = run_cli(server, tmp_path, "sqs", "list-queues", "--queue-name-prefix", "cli-smoke")
+    assert json.loads(listed.stdout)["QueueUrls"] == [url]
+    attributes = run_cli(server, tmp_path, "sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "DelaySeconds")
+    assert json.loads(attributes.stdout)["Attributes"] == {"DelaySeconds": "5"}
+    missing = run_cli(server, tmp_path, "sqs", "get-queue-url", "--queue-name", "cli-smoke-missing")
+    assert missing.returncode == SERVICE_ERROR_RC
+    assert "An error occurred (AWS.SimpleQueueService.NonExistentQueue) when calling the GetQueueUrl operation" in missing.stderr
 
 
 def test_awscli_reports_client_validation_error_code_from_the_wire(server: Server, tmp_path: Path) -> None:

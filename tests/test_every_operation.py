@@ -39,11 +39,14 @@ def modeled_error_codes(service: str, operation: str) -> set[str]:
     """The codes boto3 may report for the operation's modeled errors (SQS: legacy codes too)."""
     from services.sqs.errors import MODELED
 
-    codes: set[str] = set()
+    from protocols.validation import INPUT_RULES
+
+    rules = INPUT_RULES[service]  # the service's own input errors are always possible
+    codes: set[str] = {rules.missing.query_code or rules.missing.code, rules.invalid.query_code or rules.invalid.code}
     for shape in service_model(service).operation_model(operation).error_shapes:
         codes.add(shape.error_code or shape.name)
         if service == "sqs" and shape.name in MODELED:
-            codes.add(MODELED[shape.name].wire_code)
+            codes.add(MODELED[shape.name].query_code or MODELED[shape.name].code)
     return codes
 
 

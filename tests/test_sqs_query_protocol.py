@@ -247,9 +247,12 @@ def test_query_request_reaches_the_server_and_answers_xml(server) -> None:
     assert response.getheader("Content-Type") == "text/xml"
     error = xmltodict.parse(payload)["ErrorResponse"]
     assert error["@xmlns"] == "http://queue.amazonaws.com/doc/2012-11-05/"
-    # SQS is not emulated yet: the operation is named in a well-formed 501
-    assert response.status == 501 and error["Error"]["Code"] == "NotImplemented"
-    assert "SendMessage" in error["Error"]["Message"]
+    assert response.status == 400
+    assert error["Error"] == {
+        "Type": "Sender",
+        "Code": "AWS.SimpleQueueService.NonExistentQueue",
+        "Message": "The specified queue does not exist.",
+    }
 
 
 def test_query_timestamps_are_iso8601_with_milliseconds() -> None:

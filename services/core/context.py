@@ -30,6 +30,7 @@ class RequestContext(Generic[S]):
     operation: str = ""
     host: str = "localhost:4566"  # the Host the client used, for URLs we hand back
     headers: Mapping[str, str] = field(default_factory=dict)
+    strict: bool = False  # enforce AWS rate rules that slow tests down (STEPSTACK_STRICT)
     store: S = None  # type: ignore[assignment]
 
     def dispatch(self, service: str, operation: str, params: Params) -> Awaitable[Result]:

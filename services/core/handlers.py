@@ -54,10 +54,11 @@ class ServiceHandlers(Generic[S]):
         return self.stores.get(account_id, region) if self.stores is not None else None
 
     def reset(self) -> None:
-        if self.stores is not None:
-            self.stores.reset()
+        """Run the reset hooks (which release waiters and timers), then drop all state."""
         for hook in self._reset_hooks:
             hook()
+        if self.stores is not None:
+            self.stores.reset()
 
 
 class Dispatcher:

@@ -1,8 +1,7 @@
-"""The sqs emulator. Its operations are registered on `handlers`; those not yet
-registered answer NotImplemented (501) and are listed as such in docs/coverage.md."""
+"""The SQS emulator: queues, messages, visibility, delays, long polls, FIFO,
+dead-letter queues and message move tasks, over SQS's JSON and Query protocols."""
 
-from services.core.handlers import ServiceHandlers
+from services.sqs import message_ops, move_tasks, queue_ops  # noqa: F401  (registers the handlers)
+from services.sqs.service import directory, handlers
 
-handlers: ServiceHandlers[None] = ServiceHandlers("sqs")
-
-__all__ = ["handlers"]
+__all__ = ["directory", "handlers"]

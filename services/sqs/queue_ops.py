@@ -1,0 +1,322 @@
+"""Queue management: create, find, list, delete, attributes, tags, permissions, purge."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from services.core.context import Params, RequestContext, Result
+from services.sqs import attributes as attrs
+from services.sqs.errors import (
+    InvalidAttributeName,
+    InvalidParameterValue,
+    PurgeQueueInProgress,
+    QueueDeletedRecently,
+    QueueDoesNotExist,
+    QueueNameExists,
+)
+from services.sqs.queue import Queue
+from services.sqs.service import directory, handlers
+from services.sqs.store import NO_QUEUE, SqsStore, queue_url
+
+Ctx = RequestContext[SqsStore]
+
+_STANDARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_FIFO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
+_PERMISSION_ACTIONS = {
+    "*", "SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
+    "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue",
+    "ListQueueTags", "TagQueue", "UntagQueue",
+}
+MAX_TAGS = 50
+RECREATE_WAIT = 60.0
+
+
+def _queue(ctx: Ctx, req: Params) -> Queue:
+    return directory.by_url(ctx, req["QueueUrl"])
+
+
+def _invalid(parameter: str, value: Any, reason: str) -> InvalidParameterValue:
+    return InvalidParameterValue(f"Value {value} for parameter {parameter} is invalid. Reason: {reason}")
+
+
+def check_redrive_policy(queue_name: str, queue_arn: str, fifo: bool, raw: str) -> str:
+    """A normalized RedrivePolicy, or the error AWS gives for it."""
+    if raw == "":
+        return raw
+    policy = json.loads(raw)
+    target_arn = policy.get("deadLetterTargetArn")
+    count = policy.get("maxReceiveCount")
+    if not isinstance(target_arn, str) or count is None:
+        raise _invalid("RedrivePolicy", raw, "Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount.")
+    try:
+        count = int(count)
+    except (TypeError, ValueError):
+        count = 0
+    if not 1 <= count <= 1000:
+        raise _invalid("RedrivePolicy", raw, f"Invalid value for maxReceiveCount: {policy.get('maxReceiveCount')}, valid values are from 1 to 1000 both inclusive.")
+    target = directory.by_arn(target_arn)
+    if target is None:
+        raise _invalid("RedrivePolicy", raw, "Dead letter target does not exist.")
+    if target.fifo != fifo:
+        raise _invalid("RedrivePolicy", raw, "Dead-letter queue must be same type of queue as the source.")
+    allow = target.attributes.get("RedriveAllowPolicy")
+    if allow:
+        rule = json.loads(allow)
+        permission = rule.get("redrivePermission")
+        if permission == "denyAll" or (permission == "byQueue" and queue_arn not in rule.get("sourceQueueArns", [])):
+            raise _invalid("RedrivePolicy", raw, f"Queue {queue_arn} is not allowed to use {target_arn} as a dead-letter queue.")
+    return json.dumps({"deadLetterTargetArn": target_arn, "maxReceiveCount": count}, separators=(",", ":"))
+
+
+def check_redrive_allow_policy(raw: str) -> str:
+    if raw == "":
+        return raw
+    rule = json.loads(raw)
+    permission = rule.get("redrivePermission")
+    sources = rule.get("sourceQueueArns")
+    if permission not in ("allowAll", "denyAll", "byQueue"):
+        raise _invalid("RedriveAllowPolicy", raw, "Invalid value for redrivePermission.")
+    if permission == "byQueue":
+        if not isinstance(sources, list) or not 1 <= len(sources) <= 10:
+            raise _invalid("RedriveAllowPolicy", raw, "sourceQueueArns must list 1 to 10 queues when redrivePermission is byQueue.")
+    elif sources:
+        raise _invalid("RedriveAllowPolicy", raw, "sourceQueueArns is only allowed when redrivePermission is byQueue.")
+    return raw
+
+
+def _checked_attributes(name: str, arn: str, fifo: bool, given: dict[str, str], creating: bool) -> dict[str, str]:
+    checked = attrs.validate(given, fifo=fifo, creating=creating)
+    if "RedrivePolicy" in checked:
+        checked["RedrivePolicy"] = check_redrive_policy(name, arn, fifo, checked["RedrivePolicy"])
+    if "RedriveAllowPolicy" in checked:
+        checked["RedriveAllowPolicy"] = check_redrive_allow_policy(checked["RedriveAllowPolicy"])
+    return checked
+
+
+def _check_tags(tags: dict[str, str], existing: int = 0) -> None:
+    if len(tags) + existing > MAX_TAGS:
+        raise InvalidParameterValue(f"Too many tags added for queue. A queue can have at most {MAX_TAGS} tags.")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise InvalidParameterValue(f"Tag {key} is invalid: keys are 1 to 128 characters, values up to 256.")
+
+
+@handlers.operation("CreateQueue")
+async def create_queue(ctx: Ctx, req: Params) -> Result:
+    name: str = req["QueueName"]
+    given = dict(req.get("Attributes") or {})
+    fifo_flag = given.pop("FifoQueue", "false").lower()
+    if fifo_flag not in ("true", "false"):
+        raise attrs.InvalidAttributeValue("Invalid value for the parameter FifoQueue.")
+    fifo = fifo_flag == "true"
+    if fifo and not _FIFO_NAME.fullmatch(name):
+        raise InvalidParameterValue(
+            "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, "
+            "must end with .fifo suffix and be 1 to 80 in length."
+        )
+    if not fifo and not _STANDARD_NAME.fullmatch(name):
+        raise InvalidParameterValue("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+    arn = f"arn:aws:sqs:{ctx.region}:{ctx.account_id}:{name}"
+    checked = _checked_attributes(name, arn, fifo, given, creating=True)
+    tags = dict(req.get("tags") or {})
+    _check_tags(tags)
+    store = ctx.store
+    existing = store.queues.get(name)
+    if existing is not None:
+        for key, value in checked.items():
+            if existing.attributes.get(key, attrs.SETTABLE[key].default) != value:
+                raise QueueNameExists(f"A queue already exists with the same name and a different value for attribute {key}")
+        return {"QueueUrl": queue_url(ctx.host, ctx.account_id, name)}
+    deleted_at = store.deleted_at.get(name)
+    if ctx.strict and deleted_at is not None and ctx.clock.now() - deleted_at < RECREATE_WAIT:
+        raise QueueDeletedRecently("You must wait 60 seconds after deleting a queue before you can create another with the same name.")
+    queue = Queue(name, ctx.account_id, ctx.region, {**attrs.defaults(fifo), **checked}, tags, ctx.clock, directory.by_arn)
+    store.queues[name] = queue
+    return {"QueueUrl": queue_url(ctx.host, ctx.account_id, name)}
+
+
+@handlers.operation("GetQueueUrl")
+async def get_queue_url(ctx: Ctx, req: Params) -> Result:
+    owner = req.get("QueueOwnerAWSAccountId") or ctx.account_id
+    store = ctx.store if owner == ctx.account_id else handlers.stores.get(owner, ctx.region)  # type: ignore[union-attr]
+    queue = store.queues.get(req["QueueName"])
+    if queue is None:
+        raise QueueDoesNotExist(NO_QUEUE)
+    return {"QueueUrl": queue_url(ctx.host, owner, queue.name)}
+
+
+def _page(names: list[str], req: Params, token_for: str) -> tuple[list[str], str | None]:
+    """One page of sorted names; NextToken only when MaxResults was given."""
+    limit = req.get("MaxResults")
+    if limit is None:
+        return names[:1000], None
+    if not 1 <= limit <= 1000:
+        raise _invalid("MaxResults", limit, "MaxResults must be an integer between 1 and 1000.")
+    start = 0
+    if req.get("NextToken"):
+        try:
+            after = json.loads(base64.b64decode(req["NextToken"]))
+            if after.get("for") != token_for:
+                raise ValueError
+            start = next((i for i, n in enumerate(names) if n > after["after"]), len(names))
+        except (ValueError, TypeError, KeyError):
+            raise InvalidParameterValue("Invalid NextToken value.") from None
+    page = names[start : start + limit]
+    more = start + limit < len(names)
+    token = base64.b64encode(json.dumps({"for": token_for, "after": page[-1]}).encode()).decode() if more else None
+    return page, token
+
+
+@handlers.operation("ListQueues")
+async def list_queues(ctx: Ctx, req: Params) -> Result:
+    prefix = req.get("QueueNamePrefix", "")
+    names = sorted(n for n, q in ctx.store.queues.items() if n.startswith(prefix) and not q.deleted)
+    page, token = _page(names, req, f"list:{prefix}")
+    result: Result = {}
+    if page:
+        result["QueueUrls"] = [queue_url(ctx.host, ctx.account_id, n) for n in page]
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+@handlers.operation("DeleteQueue")
+async def delete_queue(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    queue.close()
+    store = handlers.stores.get(queue.account, queue.region)  # type: ignore[union-attr]
+    store.queues.pop(queue.name, None)
+    store.deleted_at[queue.name] = ctx.clock.now()
+    return {}
+
+
+def queue_attributes(queue: Queue) -> dict[str, str]:
+    values = dict(queue.attributes)
+    values.update(
+        ApproximateNumberOfMessages=str(queue.counts["visible"]),
+        ApproximateNumberOfMessagesNotVisible=str(queue.counts["inflight"]),
+        ApproximateNumberOfMessagesDelayed=str(queue.counts["delayed"]),
+        CreatedTimestamp=str(int(queue.created_at)),
+        LastModifiedTimestamp=str(int(queue.modified_at)),
+        QueueArn=queue.arn,
+    )
+    return values
+
+
+@handlers.operation("GetQueueAttributes")
+async def get_queue_attributes(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    names = req.get("AttributeNames") or []
+    for name in names:
+        known = name == "All" or name in attrs.ALL_NAMES
+        if not known or (not queue.fifo and name in ("FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit")):
+            raise InvalidAttributeName(f"Unknown Attribute {name}.")
+    if not names:
+        return {}
+    values = queue_attributes(queue)
+    if "All" not in names:
+        values = {k: v for k, v in values.items() if k in names}
+    return {"Attributes": values} if values else {}
+
+
+@handlers.operation("SetQueueAttributes")
+async def set_queue_attributes(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    given = dict(req["Attributes"])
+    if "FifoQueue" in given:
+        raise InvalidAttributeName("Unknown Attribute FifoQueue.")
+    queue.set_attributes(_checked_attributes(queue.name, queue.arn, queue.fifo, given, creating=False))
+    return {}
+
+
+@handlers.operation("PurgeQueue")
+async def purge_queue(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    if ctx.strict and queue.last_purge is not None and ctx.clock.now() - queue.last_purge < 60:
+        raise PurgeQueueInProgress(f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
+    queue.purge()
+    return {}
+
+
+@handlers.operation("TagQueue")
+async def tag_queue(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    tags = dict(req["Tags"])
+    _check_tags(tags, len(set(queue.tags) - set(tags)))
+    queue.tags.update(tags)
+    return {}
+
+
+@handlers.operation("UntagQueue")
+async def untag_queue(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    for key in req["TagKeys"]:
+        queue.tags.pop(key, None)
+    return {}
+
+
+@handlers.operation("ListQueueTags")
+async def list_queue_tags(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    return {"Tags": dict(queue.tags)} if queue.tags else {}
+
+
+@handlers.operation("AddPermission")
+async def add_permission(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    label = req["Label"]
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", label):
+        raise _invalid("Label", label, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+    if not req["AWSAccountIds"]:
+        raise InvalidParameterValue("The request must contain the parameter AWSAccountIds.")
+    if not req["Actions"]:
+        raise InvalidParameterValue("The request must contain the parameter Actions.")
+    for action in req["Actions"]:
+        if action not in _PERMISSION_ACTIONS:
+            raise _invalid("ActionName.1", action, f"Only the queue owner is allowed to invoke this action or {action} is not a valid action.")
+    policy = json.loads(queue.attributes.get("Policy") or '{"Version":"2012-10-17","Statement":[]}')
+    statements = policy.setdefault("Statement", [])
+    if any(s.get("Sid") == label for s in statements):
+        raise _invalid("Label", label, "Already exists.")
+    statements.append({
+        "Sid": label,
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in req["AWSAccountIds"]]},
+        "Action": [f"SQS:{action}" for action in req["Actions"]],
+        "Resource": queue.arn,
+    })
+    policy.setdefault("Id", f"{queue.arn}/SQSDefaultPolicy")
+    queue.set_attributes({"Policy": json.dumps(policy, separators=(",", ":"))})
+    return {}
+
+
+@handlers.operation("RemovePermission")
+async def remove_permission(ctx: Ctx, req: Params) -> Result:
+    queue = _queue(ctx, req)
+    label = req["Label"]
+    policy = json.loads(queue.attributes.get("Policy") or "{}")
+    statements = policy.get("Statement", [])
+    kept = [s for s in statements if s.get("Sid") != label]
+    if len(kept) == len(statements):
+        raise _invalid("Label", label, "can't find label.")
+    policy["Statement"] = kept
+    queue.set_attributes({"Policy": json.dumps(policy, separators=(",", ":")) if kept else ""})
+    return {}
+
+
+@handlers.operation("ListDeadLetterSourceQueues")
+async def list_dead_letter_source_queues(ctx: Ctx, req: Params) -> Result:
+    target = _queue(ctx, req)
+    store = handlers.stores.get(target.account, target.region)  # type: ignore[union-attr]
+    names = sorted(
+        q.name for q in store.queues.values()
+        if (policy := q.redrive_policy) is not None and policy.get("deadLetterTargetArn") == target.arn
+    )
+    page, token = _page(names, req, f"dlq:{target.arn}")
+    result: Result = {"queueUrls": [queue_url(ctx.host, target.account, n) for n in page]}
+    if token:
+        result["NextToken"] = token
+    return result
