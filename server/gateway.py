@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,7 +21,7 @@ from server.settings import Settings
 from services.core.context import RequestContext
 from services.core.errors import AwsError, InternalFailure, declare_error
 from services.core.handlers import Dispatcher
-from services.core.ids import is_account_id
+from services.core.ids import is_account_id, new_uuid
 
 log = logging.getLogger("stepstack.gateway")
 
@@ -68,7 +67,7 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = new_uuid()
         request = HttpRequest(
             method=scope["method"],
             path=scope["path"],

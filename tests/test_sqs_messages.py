@@ -1,8 +1,9 @@
 """SQS messages on standard queues, black-box through boto3 against the running server.
 
-Round trips and MD5s, visibility timeouts, delays, long polling, retention,
-receive attributes and message validation. Batches, dead-letter queues, the
-Query protocol and fair queues are in test_sqs_messages_batches.py.
+Round trips and MD5s, visibility timeouts, delays, long polling and retention.
+Receive attributes and validation are in test_sqs_messages_attributes.py;
+batches, dead-letter queues, the Query protocol and fair queues in
+test_sqs_messages_batches.py. The helpers here are shared by those files.
 
 Behaviour and error codes are those of the SQS API reference (SendMessage,
 ReceiveMessage, DeleteMessage, ChangeMessageVisibility) and the SQS developer
@@ -254,7 +255,7 @@ def test_visibility_timeout_over_twelve_hours_is_invalid(sqs: Any) -> None:
     handle = message["ReceiptHandle"]
     response = error_of(sqs.change_message_visibility, QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=43201)
     assert_error(response, "InvalidParameterValue")
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=43200)  # the maximum is allowed
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=43000)  # within 12 h of the receive
 
 
 def test_visibility_cannot_be_extended_beyond_twelve_hours_after_the_receive(sqs: Any, server: Any) -> None:
@@ -319,7 +320,7 @@ def test_queue_delay_hides_new_messages_and_counts_them_delayed(sqs: Any, server
 
 
 def test_message_delay_seconds_delays_one_message(sqs: Any, server: Any) -> None:
-    url = queue(sqs, prefix="mdelay")
+    url = queue(sqs, prefix="mdelay", VisibilityTimeout=600)
     sqs.send_message(QueueUrl=url, MessageBody="delayed", DelaySeconds=45)
     sqs.send_message(QueueUrl=url, MessageBody="now")
     assert counts(sqs, url) == (1, 0, 1)
@@ -388,6 +389,34 @@ def test_queue_receive_wait_time_is_used_without_wait_time_seconds(sqs: Any, ser
     assert [m["Body"] for m in out["result"]] == ["for the waiter"]
 
 
+def test_long_poll_returns_a_delayed_message_when_its_delay_ends(sqs: Any, server: Any) -> None:
+    url = queue(sqs, prefix="longdelay")
+    sqs.send_message(QueueUrl=url, MessageBody="soon", DelaySeconds=10)
+    consumer = server.client("sqs", read_timeout=40)
+    thread, out = in_thread(receive, consumer, url, WaitTimeSeconds=20)
+    time.sleep(0.3)
+    assert thread.is_alive()
+    server.advance(11)
+    thread.join(5)
+    assert "error" not in out, out.get("error")
+    assert [m["Body"] for m in out["result"]] == ["soon"]
+    assert out["elapsed"] < 5
+
+
+def test_long_poll_returns_a_message_whose_visibility_timeout_ends(sqs: Any, server: Any) -> None:
+    url = queue(sqs, prefix="longvis", VisibilityTimeout=10)
+    sqs.send_message(QueueUrl=url, MessageBody="retry me")
+    assert len(receive(sqs, url)) == 1
+    consumer = server.client("sqs", read_timeout=40)
+    thread, out = in_thread(receive, consumer, url, WaitTimeSeconds=20)
+    time.sleep(0.3)
+    assert thread.is_alive()
+    server.advance(11)
+    thread.join(5)
+    assert "error" not in out, out.get("error")
+    assert [m["Body"] for m in out["result"]] == ["retry me"]
+
+
 # ---------------------------------------------------------------- retention
 
 
@@ -399,156 +428,3 @@ def test_messages_older_than_the_retention_period_disappear(sqs: Any, server: An
     server.advance(31)  # "old" is 61 s old, "young" 31 s
     assert counts(sqs, url) == (1, 0, 0)
     assert [m["Body"] for m in receive(sqs, url, MaxNumberOfMessages=10)] == ["young"]
-
-
-# ---------------------------------------------------------------- receive attributes
-
-
-SYSTEM_NAMES = {"SentTimestamp", "SenderId", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp"}
-
-
-@pytest.mark.parametrize("parameter", ["AttributeNames", "MessageSystemAttributeNames"])
-def test_all_system_attributes(sqs: Any, server: Any, parameter: str) -> None:
-    url = queue(sqs, prefix="sysattrs", VisibilityTimeout=10)
-    before = clock_now(server)
-    sqs.send_message(QueueUrl=url, MessageBody="x")
-    after = clock_now(server)
-    [message] = receive(sqs, url, **{parameter: ["All"]})
-    attributes = message["Attributes"]
-    assert SYSTEM_NAMES <= set(attributes)
-    sent_ms = int(attributes["SentTimestamp"])
-    assert int(before * 1000) - 1000 <= sent_ms <= int(after * 1000) + 1000  # the server's (advanced) clock
-    assert attributes["SenderId"]
-    assert attributes["ApproximateReceiveCount"] == "1"
-    first_ms = int(attributes["ApproximateFirstReceiveTimestamp"])
-    assert sent_ms <= first_ms <= int(clock_now(server) * 1000) + 1000
-
-    server.advance(11)
-    [again] = receive(sqs, url, **{parameter: ["All"]})
-    assert again["Attributes"]["ApproximateReceiveCount"] == "2"
-    assert again["Attributes"]["ApproximateFirstReceiveTimestamp"] == str(first_ms)
-    assert again["Attributes"]["SentTimestamp"] == str(sent_ms)
-
-
-def test_only_the_requested_system_attributes_are_returned(sqs: Any) -> None:
-    url = queue(sqs, prefix="sysone")
-    sqs.send_message(QueueUrl=url, MessageBody="x")
-    [message] = receive(sqs, url, MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"])
-    assert set(message["Attributes"]) == {"SentTimestamp", "ApproximateReceiveCount"}
-
-
-def test_no_attributes_unless_requested(sqs: Any) -> None:
-    url = queue(sqs, prefix="sysnone")
-    sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes={"a": {"DataType": "String", "StringValue": "1"}})
-    [message] = receive(sqs, url)
-    assert not message.get("Attributes")
-    assert not message.get("MessageAttributes")
-
-
-FILTER_ATTRIBUTES = {
-    "foo.a": {"DataType": "String", "StringValue": "1"},
-    "foo.b": {"DataType": "Number", "StringValue": "2"},
-    "food": {"DataType": "String", "StringValue": "3"},
-    "bar": {"DataType": "Binary", "BinaryValue": b"4"},
-}
-
-
-@pytest.mark.parametrize(
-    ("names", "expected"),
-    [
-        (["bar"], {"bar"}),
-        (["bar", "food"], {"bar", "food"}),
-        (["All"], set(FILTER_ATTRIBUTES)),
-        ([".*"], set(FILTER_ATTRIBUTES)),
-        (["foo.*"], {"foo.a", "foo.b"}),
-        (["missing"], set()),
-    ],
-)
-def test_message_attribute_names_select_attributes(sqs: Any, names: list[str], expected: set[str]) -> None:
-    url = queue(sqs, prefix="mafilter")
-    sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes=FILTER_ATTRIBUTES)
-    [message] = receive(sqs, url, MessageAttributeNames=names)
-    returned = message.get("MessageAttributes", {})
-    assert set(returned) == expected
-    for name in expected:
-        assert returned[name] == FILTER_ATTRIBUTES[name]
-    if expected:  # SDKs (e.g. Java's MD5 checksum handler) verify the digest of what was returned
-        assert message["MD5OfMessageAttributes"] == md5_of_attributes(returned)
-
-
-def test_max_number_of_messages_bounds_each_receive(sqs: Any) -> None:
-    url = queue(sqs, prefix="maxnum")
-    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(10)])
-    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{10 + i}"} for i in range(5)])
-    assert len(receive(sqs, url)) == 1  # MaxNumberOfMessages defaults to 1
-    assert 1 <= len(receive(sqs, url, MaxNumberOfMessages=3)) <= 3
-    seen = 0
-    for _ in range(10):
-        batch = receive(sqs, url, MaxNumberOfMessages=10)
-        assert len(batch) <= 10
-        seen += len(batch)
-    assert seen <= 15 - 1 - 1
-    assert counts(sqs, url)[0] == 0
-
-
-def test_max_number_of_messages_over_10_is_invalid(sqs: Any) -> None:
-    url = queue(sqs, prefix="maxnum11")
-    response = error_of(sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=11)
-    assert_error(response, "InvalidParameterValue")
-
-
-# ---------------------------------------------------------------- validation
-
-
-@pytest.mark.parametrize("body", ["nul \u0000 here", "bad \ufffe here", "\u0008", "\uffff"])
-def test_body_with_characters_outside_the_allowed_set_is_invalid_message_contents(sqs: Any, body: str) -> None:
-    url = queue(sqs, prefix="badchars")
-    assert_error(error_of(sqs.send_message, QueueUrl=url, MessageBody=body), "InvalidMessageContents")
-    assert counts(sqs, url) == (0, 0, 0)
-
-
-def test_message_over_maximum_message_size_is_invalid(sqs: Any) -> None:
-    url = queue(sqs, prefix="maxsize", MaximumMessageSize=1024)
-    sqs.send_message(QueueUrl=url, MessageBody="x" * 1024)  # exactly the limit is fine
-    assert_error(error_of(sqs.send_message, QueueUrl=url, MessageBody="x" * 1025), "InvalidParameterValue")
-    # attributes count: name + data type + value bytes (SQS developer guide, message attribute components)
-    small = {"a": {"DataType": "String", "StringValue": "xx"}}  # 1 + 6 + 2 = 9 bytes
-    sqs.send_message(QueueUrl=url, MessageBody="x" * 1000, MessageAttributes=small)
-    big = {"name": {"DataType": "String", "StringValue": "y" * 30}}  # 4 + 6 + 30 = 40 bytes
-    response = error_of(sqs.send_message, QueueUrl=url, MessageBody="x" * 1000, MessageAttributes=big)
-    assert_error(response, "InvalidParameterValue")
-    assert counts(sqs, url) == (2, 0, 0)
-
-
-def test_more_than_ten_message_attributes_is_invalid(sqs: Any) -> None:
-    url = queue(sqs, prefix="manyattrs")
-    eleven = {f"a{i}": {"DataType": "String", "StringValue": "v"} for i in range(11)}
-    response = error_of(sqs.send_message, QueueUrl=url, MessageBody="x", MessageAttributes=eleven)
-    assert_error(response, "InvalidParameterValue")
-    sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes=dict(list(eleven.items())[:10]))
-
-
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("empty", {"DataType": "String", "StringValue": ""}),
-        ("novalue", {"DataType": "String"}),
-        ("emptybinary", {"DataType": "Binary", "BinaryValue": b""}),
-        ("badtype", {"DataType": "Strung", "StringValue": "x"}),
-        ("badtype2", {"DataType": "Custom", "StringValue": "x"}),
-        ("notnumber", {"DataType": "Number", "StringValue": "twelve"}),
-        ("AWS.reserved", {"DataType": "String", "StringValue": "x"}),
-        ("aws.reserved", {"DataType": "String", "StringValue": "x"}),
-        ("Amazon.reserved", {"DataType": "String", "StringValue": "x"}),
-        (".leading", {"DataType": "String", "StringValue": "x"}),
-        ("trailing.", {"DataType": "String", "StringValue": "x"}),
-        ("double..dot", {"DataType": "String", "StringValue": "x"}),
-        ("bad name!", {"DataType": "String", "StringValue": "x"}),
-        ("n" * 257, {"DataType": "String", "StringValue": "x"}),
-    ],
-)
-def test_invalid_message_attribute_is_invalid_parameter_value(sqs: Any, name: str, value: dict[str, Any]) -> None:
-    url = queue(sqs, prefix="badattr")
-    response = error_of(sqs.send_message, QueueUrl=url, MessageBody="x", MessageAttributes={name: value})
-    assert_error(response, "InvalidParameterValue")
-    assert counts(sqs, url) == (0, 0, 0)

@@ -85,8 +85,10 @@ class Dispatcher:
     async def dispatch(self, ctx: RequestContext[Any], service: str, operation: str, params: Params) -> Result:
         handler = self.handler_for(service, operation)
         store = self.services[service].store_for(ctx.account_id, ctx.region)
-        call_ctx = replace(ctx, service=service, operation=operation, store=store)
-        return await handler(call_ctx, params)
+        if not ctx.service:  # a fresh context from the gateway: fill it in (cheaper than a copy)
+            ctx.service, ctx.operation, ctx.store = service, operation, store
+            return await handler(ctx, params)
+        return await handler(replace(ctx, service=service, operation=operation, store=store), params)
 
     def reset(self) -> None:
         # Timers stay: each service's reset hook cancels its own waits, so no

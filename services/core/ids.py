@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
 
 
-def request_id() -> str:
-    return str(uuid.uuid4())
-
-
 def new_uuid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID as text; several times cheaper than str(uuid.uuid4())."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+request_id = new_uuid
 
 
 def random_hex(length: int) -> str:

@@ -100,7 +100,7 @@ def send_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
         if duplicate is not None:
             return _sent(duplicate)
         message.group_id, message.dedup_id = group_id, dedup_id
-        queue.enqueue(message, 0)
+        queue.enqueue(message, queue.int_attribute("DelaySeconds"))  # FIFO: only the queue's delay
     else:
         if dedup_id is not None:
             raise _invalid("MessageDeduplicationId", dedup_id, "The request include parameter that is not valid for this queue type.")
@@ -236,7 +236,8 @@ def change_visibility_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
     if message is None or not latest:
         raise _invalid("ReceiptHandle", handle, "Message does not exist or is not available for visibility timeout change.")
     _in_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
-    if message.state == "inflight" and ctx.clock.now() + timeout - message.received_at > MAX_VISIBILITY:
+    elapsed = int(ctx.clock.now() - message.received_at)  # whole seconds, as AWS counts them
+    if message.state == "inflight" and elapsed + timeout > MAX_VISIBILITY:
         raise _invalid("VisibilityTimeout", timeout, f"Total VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} seconds]")
     queue.change_visibility(message, timeout)
     return {}

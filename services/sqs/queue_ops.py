@@ -12,6 +12,7 @@ from services.sqs import attributes as attrs
 from services.sqs.errors import (
     InvalidAttributeName,
     InvalidParameterValue,
+    OverLimit,
     PurgeQueueInProgress,
     QueueDeletedRecently,
     QueueDoesNotExist,
@@ -31,6 +32,8 @@ _PERMISSION_ACTIONS = {
     "ListQueueTags", "TagQueue", "UntagQueue",
 }
 MAX_TAGS = 50
+MAX_POLICY_ACTIONS = 7
+MAX_POLICY_STATEMENTS = 20
 RECREATE_WAIT = 60.0
 
 
@@ -87,8 +90,27 @@ def check_redrive_allow_policy(raw: str) -> str:
     return raw
 
 
-def _checked_attributes(name: str, arn: str, fifo: bool, given: dict[str, str], creating: bool) -> dict[str, str]:
+def _check_combinations(checked: dict[str, str], current: dict[str, str]) -> None:
+    """Rules across attributes: throughput per group needs dedup per group; one SSE kind."""
+    merged = {**current, **checked}
+    if merged.get("FifoThroughputLimit") == "perMessageGroupId" and merged.get("DeduplicationScope") != "messageGroup":
+        raise InvalidParameterValue(
+            "The perMessageGroupId value is allowed only when the value for DeduplicationScope is messageGroup."
+        )
+    if checked.get("KmsMasterKeyId") and checked.get("SqsManagedSseEnabled") == "true":
+        raise InvalidParameterValue("You can use one type of server-side encryption (SSE) at one time: SSE-KMS or SSE-SQS.")
+
+
+def _checked_attributes(
+    name: str, arn: str, fifo: bool, given: dict[str, str], creating: bool, current: dict[str, str] | None = None
+) -> dict[str, str]:
     checked = attrs.validate(given, fifo=fifo, creating=creating)
+    current = current if current is not None else attrs.defaults(fifo)
+    _check_combinations(checked, current)
+    if checked.get("KmsMasterKeyId"):
+        checked["SqsManagedSseEnabled"] = "false"  # a queue has one kind of server-side encryption
+    elif checked.get("SqsManagedSseEnabled") == "true" and current.get("KmsMasterKeyId"):
+        checked["KmsMasterKeyId"] = ""
     if "RedrivePolicy" in checked:
         checked["RedrivePolicy"] = check_redrive_policy(name, arn, fifo, checked["RedrivePolicy"])
     if "RedriveAllowPolicy" in checked:
@@ -228,7 +250,7 @@ async def set_queue_attributes(ctx: Ctx, req: Params) -> Result:
     given = dict(req["Attributes"])
     if "FifoQueue" in given:
         raise InvalidAttributeName("Unknown Attribute FifoQueue.")
-    queue.set_attributes(_checked_attributes(queue.name, queue.arn, queue.fifo, given, creating=False))
+    queue.set_attributes(_checked_attributes(queue.name, queue.arn, queue.fifo, given, False, queue.attributes))
     return {}
 
 
@@ -274,6 +296,8 @@ async def add_permission(ctx: Ctx, req: Params) -> Result:
         raise InvalidParameterValue("The request must contain the parameter AWSAccountIds.")
     if not req["Actions"]:
         raise InvalidParameterValue("The request must contain the parameter Actions.")
+    if len(req["Actions"]) > MAX_POLICY_ACTIONS:
+        raise OverLimit(f"{len(req['Actions'])} actions were found, maximum allowed is {MAX_POLICY_ACTIONS}.")
     for action in req["Actions"]:
         if action not in _PERMISSION_ACTIONS:
             raise _invalid("ActionName.1", action, f"Only the queue owner is allowed to invoke this action or {action} is not a valid action.")
@@ -281,6 +305,8 @@ async def add_permission(ctx: Ctx, req: Params) -> Result:
     statements = policy.setdefault("Statement", [])
     if any(s.get("Sid") == label for s in statements):
         raise _invalid("Label", label, "Already exists.")
+    if len(statements) >= MAX_POLICY_STATEMENTS:
+        raise OverLimit(f"{len(statements) + 1} statements were found, maximum allowed is {MAX_POLICY_STATEMENTS}.")
     statements.append({
         "Sid": label,
         "Effect": "Allow",
