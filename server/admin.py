@@ -78,7 +78,12 @@ def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
         queue = directory.find_url(url, settings.account_id, request.query_params.get("Region", settings.region))
         if queue is None:
             return _error("QueueDoesNotExist", "The specified queue does not exist.", 404)
-        return _json({"QueueUrl": url, "QueueArn": queue.arn, "Messages": queue.snapshot()})
+        return _json({
+            "QueueUrl": url,
+            "QueueArn": queue.arn,
+            "LongPolls": len(queue.waiters),
+            "Messages": queue.snapshot(),
+        })
 
     return [
         Route("/_stepstack/sqs/messages", sqs_messages, methods=["GET"]),
