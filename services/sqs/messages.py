@@ -48,6 +48,25 @@ class Message:
     timer: Any = None  # the clock timer that ends its delay or its invisibility
     order: int = 0  # enqueue order (FIFO: sequence order within the group)
 
+    def moved(self, sent_at: float, dead_letter_source_arn: str | None = None, keep_receives: bool = False) -> Message:
+        """A copy of this message to enqueue elsewhere (dead-letter move, redrive)."""
+        return Message(
+            message_id=self.message_id,
+            body=self.body,
+            md5_body=self.md5_body,
+            sent_at=sent_at,
+            sender_id=self.sender_id,
+            attributes=self.attributes,
+            md5_attributes=self.md5_attributes,
+            system_attributes=self.system_attributes,
+            md5_system_attributes=self.md5_system_attributes,
+            group_id=self.group_id,
+            dedup_id=self.dedup_id,
+            dead_letter_source_arn=dead_letter_source_arn,
+            receive_count=self.receive_count if keep_receives else 0,
+            first_received_at=self.first_received_at if keep_receives else None,
+        )
+
     @property
     def size(self) -> int:
         return len(self.body.encode("utf-8")) + attributes_size(self.attributes)

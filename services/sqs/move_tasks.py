@@ -55,7 +55,7 @@ class MoveTask:
                 self.status, self.failure = "FAILED", "AWS.SimpleQueueService.NonExistentQueue"
                 return
             self.source.remove(message)
-            target.enqueue(_fresh_copy(message, self.source.clock.now()), 0)
+            target.enqueue(message.moved(self.source.clock.now()), 0)
             self.moved += 1
             budget -= 1
         if self.moved >= self.to_move or self.source.counts["visible"] == 0:
@@ -91,22 +91,6 @@ class MoveTask:
         if self.failure:
             out["FailureReason"] = self.failure
         return out
-
-
-def _fresh_copy(message: Message, now: float) -> Message:
-    return Message(
-        message_id=message.message_id,
-        body=message.body,
-        md5_body=message.md5_body,
-        sent_at=now,
-        sender_id=message.sender_id,
-        attributes=message.attributes,
-        md5_attributes=message.md5_attributes,
-        system_attributes=message.system_attributes,
-        md5_system_attributes=message.md5_system_attributes,
-        group_id=message.group_id,
-        dedup_id=message.dedup_id,
-    )
 
 
 def _is_dead_letter_queue(queue: Queue) -> bool:

@@ -336,23 +336,9 @@ class Queue:
         return True
 
     def accept_dead_letter(self, message: Message, source_arn: str) -> None:
-        moved = Message(
-            message_id=message.message_id,
-            body=message.body,
-            md5_body=message.md5_body,
-            sent_at=message.sent_at if not self.fifo else self.clock.now(),
-            sender_id=message.sender_id,
-            attributes=message.attributes,
-            md5_attributes=message.md5_attributes,
-            system_attributes=message.system_attributes,
-            md5_system_attributes=message.md5_system_attributes,
-            group_id=message.group_id,
-            dedup_id=message.dedup_id,
-            dead_letter_source_arn=source_arn,
-            receive_count=message.receive_count,
-            first_received_at=message.first_received_at,
-        )
-        self.enqueue(moved, 0)
+        # standard queues keep the original enqueue time (retention counts from it); FIFO restarts it
+        sent_at = self.clock.now() if self.fifo else message.sent_at
+        self.enqueue(message.moved(sent_at, source_arn, keep_receives=True), 0)
 
     # -- inspection -------------------------------------------------------------------------
 
