@@ -190,7 +190,10 @@ async def receive_message(ctx: Ctx, req: Params) -> Result:
     if taken is None:
         taken = await queue.receive(limit, visibility, wait)
         if attempt:
-            queue.attempts[attempt] = (ctx.clock.now() + DEDUP_WINDOW, taken)
+            now = ctx.clock.now()
+            if len(queue.attempts) >= 1000:  # forget attempts whose 5-minute window has passed
+                queue.attempts = {k: v for k, v in queue.attempts.items() if v[0] >= now}
+            queue.attempts[attempt] = (now + DEDUP_WINDOW, taken)
     if not taken:
         return {}
     return {"Messages": [_received(queue, m, nonce, names, attribute_names) for m, nonce in taken]}
