@@ -1,0 +1,1 @@
+"""Amazon States Language definitions: parse, validate, and the typed tree."""

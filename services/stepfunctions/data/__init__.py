@@ -1,0 +1,1 @@
+"""Data flow of the JSONPath query language: paths, payload templates, intrinsic functions."""

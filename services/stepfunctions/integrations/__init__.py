@@ -1,0 +1,1 @@
+"""Task resources: activities, callbacks with task tokens, service integrations."""

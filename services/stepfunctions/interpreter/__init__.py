@@ -1,0 +1,1 @@
+"""Executions: state evaluation, retry/catch, history events."""
