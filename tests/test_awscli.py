@@ -30,7 +30,6 @@ SERVICE_ERROR_RC = 255 if awscli.__version__.startswith("1.") else 254
 
 COMMANDS = [
     ("sns", "list-topics", "ListTopics"),
-    ("stepfunctions", "list-state-machines", "ListStateMachines"),
     ("batch", "describe-job-queues", "DescribeJobQueues"),
 ]
 
@@ -78,6 +77,12 @@ def test_awscli_creates_lists_and_reads_a_queue(server: Server, tmp_path: Path) 
     missing = run_cli(server, tmp_path, "sqs", "get-queue-url", "--queue-name", "cli-smoke-missing")
     assert missing.returncode == SERVICE_ERROR_RC
     assert "An error occurred (AWS.SimpleQueueService.NonExistentQueue) when calling the GetQueueUrl operation" in missing.stderr
+
+
+def test_awscli_lists_state_machines(server: Server, tmp_path: Path) -> None:
+    result = run_cli(server, tmp_path, "stepfunctions", "list-state-machines")
+    assert result.returncode == 0, result.stderr
+    assert isinstance(json.loads(result.stdout)["stateMachines"], list)
 
 
 def test_awscli_reports_client_validation_error_code_from_the_wire(server: Server, tmp_path: Path) -> None:

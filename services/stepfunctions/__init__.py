@@ -1,8 +1,8 @@
-"""The stepfunctions emulator. Its operations are registered on `handlers`; those not yet
-registered answer NotImplemented (501) and are listed as such in docs/coverage.md."""
+"""The Step Functions emulator. Operations registered on `handlers` work as AWS
+documents them; the rest answer NotImplemented (501) and are listed as such in
+docs/coverage.md."""
 
-from services.core.handlers import ServiceHandlers
-
-handlers: ServiceHandlers[None] = ServiceHandlers("stepfunctions")
+from services.stepfunctions import machine_ops  # noqa: F401  (registers the handlers)
+from services.stepfunctions.service import handlers
 
 __all__ = ["handlers"]

@@ -1,0 +1,40 @@
+"""Step Functions API errors (answers to API calls, not failures inside executions)."""
+
+from __future__ import annotations
+
+from services.core.errors import AwsError
+
+
+class SfnError(AwsError):
+    status, sender_fault = 400, True
+
+
+def _error(name: str) -> type[SfnError]:
+    return type(name, (SfnError,), {"code": name})
+
+
+ActivityAlreadyExists = _error("ActivityAlreadyExists")
+ActivityDoesNotExist = _error("ActivityDoesNotExist")
+ActivityLimitExceeded = _error("ActivityLimitExceeded")
+ConflictException = _error("ConflictException")
+ExecutionAlreadyExists = _error("ExecutionAlreadyExists")
+ExecutionDoesNotExist = _error("ExecutionDoesNotExist")
+ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
+InvalidArn = _error("InvalidArn")
+InvalidDefinition = _error("InvalidDefinition")
+InvalidExecutionInput = _error("InvalidExecutionInput")
+InvalidLoggingConfiguration = _error("InvalidLoggingConfiguration")
+InvalidName = _error("InvalidName")
+InvalidOutput = _error("InvalidOutput")
+InvalidToken = _error("InvalidToken")
+InvalidTracingConfiguration = _error("InvalidTracingConfiguration")
+MissingRequiredParameter = _error("MissingRequiredParameter")
+ResourceNotFound = _error("ResourceNotFound")
+StateMachineAlreadyExists = _error("StateMachineAlreadyExists")
+StateMachineDeleting = _error("StateMachineDeleting")
+StateMachineDoesNotExist = _error("StateMachineDoesNotExist")
+StateMachineTypeNotSupported = _error("StateMachineTypeNotSupported")
+TaskDoesNotExist = _error("TaskDoesNotExist")
+TaskTimedOut = _error("TaskTimedOut")
+TooManyTags = _error("TooManyTags")
+ValidationException = _error("ValidationException")

@@ -1,0 +1,268 @@
+"""State machines and activities: create, describe, update, delete, list, tags.
+
+Known differences from AWS: versions and aliases (`publish`) are not supported
+yet and answer ValidationException; KMS encryption configuration is accepted
+only as AWS-owned keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.core.context import Params, RequestContext, Result
+from services.core.ids import new_uuid
+from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
+from services.stepfunctions.asl.parser import parse_definition
+from services.stepfunctions.errors import (
+    ActivityDoesNotExist,
+    InvalidArn,
+    InvalidDefinition,
+    InvalidLoggingConfiguration,
+    MissingRequiredParameter,
+    ResourceNotFound,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
+    TooManyTags,
+    ValidationException,
+)
+from services.stepfunctions.models import Activity, SfnStore, StateMachine
+from services.stepfunctions.names import arn_parts, check_name, page, resource_arn
+from services.stepfunctions.service import handlers
+
+Ctx = RequestContext[SfnStore]
+MAX_TAGS = 50
+DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
+DEFAULT_TRACING = {"enabled": False}
+
+
+def parsed_definition(text: str) -> Any:
+    try:
+        return parse_definition(text)
+    except DefinitionProblems as problems:
+        raise InvalidDefinition(problems.message) from None
+
+
+def _store_of(ctx: Ctx, arn: str, *kinds: str) -> SfnStore:
+    region, account, _, _ = arn_parts(arn, *kinds)
+    if (region, account) == (ctx.region, ctx.account_id):
+        return ctx.store
+    return handlers.stores.get(account, region)  # type: ignore[union-attr]
+
+
+def require_state_machine(ctx: Ctx, arn: str) -> StateMachine:
+    machine = _store_of(ctx, arn, "stateMachine").state_machines.get(arn)
+    if machine is None:
+        raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+    return machine
+
+
+def _role(arn: str) -> str:
+    try:
+        region_free = arn.split(":")
+        if len(region_free) < 6 or region_free[0] != "arn" or region_free[2] != "iam":
+            raise ValueError
+    except ValueError:
+        raise InvalidArn(f"Invalid Arn: '{arn}'") from None
+    return arn
+
+
+def _logging(config: dict[str, Any] | None) -> dict[str, Any]:
+    if config is None:
+        return dict(DEFAULT_LOGGING)
+    level = config.get("level", "OFF")
+    destinations = config.get("destinations") or []
+    if len(destinations) > 1:
+        raise InvalidLoggingConfiguration("Invalid Logging Configuration: Only one destination is supported.")
+    if level != "OFF" and not destinations:
+        raise InvalidLoggingConfiguration(
+            "Invalid Logging Configuration: Must specify exactly one Log Destination if logging level is not OFF."
+        )
+    out: dict[str, Any] = {"level": level, "includeExecutionData": bool(config.get("includeExecutionData", False))}
+    if destinations:
+        out["destinations"] = destinations
+    return out
+
+
+def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
+    tags = {t["key"]: t.get("value", "") for t in items or [] if "key" in t}
+    if len(tags) > MAX_TAGS:
+        raise TooManyTags(f"Too many tags: the limit is {MAX_TAGS}.", resourceName="")
+    return tags
+
+
+def _no_versions(req: Params) -> None:
+    if req.get("publish") or req.get("versionDescription"):
+        raise ValidationException("Publishing state machine versions is not supported by stepstack yet.")
+
+
+@handlers.operation("CreateStateMachine")
+async def create_state_machine(ctx: Ctx, req: Params) -> Result:
+    name = req["name"]
+    check_name(name)
+    _no_versions(req)
+    machine_type = req.get("type", "STANDARD")
+    definition = req["definition"]
+    parsed = parsed_definition(definition)
+    role = _role(req["roleArn"])
+    logging = _logging(req.get("loggingConfiguration"))
+    tracing = req.get("tracingConfiguration") or dict(DEFAULT_TRACING)
+    arn = resource_arn(ctx.region, ctx.account_id, "stateMachine", name)
+    existing = ctx.store.state_machines.get(arn)
+    if existing is not None:
+        same = (existing.definition, existing.role_arn, existing.type, existing.logging, existing.tracing) == (
+            definition, role, machine_type, logging, tracing,
+        )
+        if not same or existing.status != "ACTIVE":
+            raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
+        return {"stateMachineArn": arn, "creationDate": existing.created_at}
+    now = ctx.clock.now()
+    ctx.store.state_machines[arn] = StateMachine(
+        arn, name, definition, parsed, role, machine_type, now, logging, tracing, new_uuid(), _tags(req.get("tags"))
+    )
+    return {"stateMachineArn": arn, "creationDate": now}
+
+
+def describe(machine: StateMachine) -> Result:
+    return {
+        "stateMachineArn": machine.arn,
+        "name": machine.name,
+        "status": machine.status,
+        "definition": machine.definition,
+        "roleArn": machine.role_arn,
+        "type": machine.type,
+        "creationDate": machine.created_at,
+        "loggingConfiguration": machine.logging,
+        "tracingConfiguration": machine.tracing,
+        "revisionId": machine.revision_id,
+    }
+
+
+@handlers.operation("DescribeStateMachine")
+async def describe_state_machine(ctx: Ctx, req: Params) -> Result:
+    return describe(require_state_machine(ctx, req["stateMachineArn"]))
+
+
+@handlers.operation("UpdateStateMachine")
+async def update_state_machine(ctx: Ctx, req: Params) -> Result:
+    machine = require_state_machine(ctx, req["stateMachineArn"])
+    _no_versions(req)
+    fields = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
+    if not any(req.get(f) is not None for f in fields):
+        raise MissingRequiredParameter(
+            "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified"
+        )
+    if req.get("definition") is not None:
+        parsed = parsed_definition(req["definition"])
+        machine.definition, machine.parsed = req["definition"], parsed
+    if req.get("roleArn") is not None:
+        machine.role_arn = _role(req["roleArn"])
+    if req.get("loggingConfiguration") is not None:
+        machine.logging = _logging(req["loggingConfiguration"])
+    if req.get("tracingConfiguration") is not None:
+        machine.tracing = req["tracingConfiguration"]
+    machine.updated_at = ctx.clock.now()
+    machine.revision_id = new_uuid()
+    return {"updateDate": machine.updated_at, "revisionId": machine.revision_id}
+
+
+@handlers.operation("DeleteStateMachine")
+async def delete_state_machine(ctx: Ctx, req: Params) -> Result:
+    arn = req["stateMachineArn"]
+    _store_of(ctx, arn, "stateMachine").state_machines.pop(arn, None)
+    return {}
+
+
+@handlers.operation("ListStateMachines")
+async def list_state_machines(ctx: Ctx, req: Params) -> Result:
+    machines = sorted(ctx.store.state_machines.values(), key=lambda m: m.name)
+    chunk, token = page(machines, req.get("maxResults"), req.get("nextToken"))
+    result: Result = {
+        "stateMachines": [
+            {"stateMachineArn": m.arn, "name": m.name, "type": m.type, "creationDate": m.created_at} for m in chunk
+        ]
+    }
+    if token:
+        result["nextToken"] = token
+    return result
+
+
+# -- activities -----------------------------------------------------------------------
+
+
+def require_activity(ctx: Ctx, arn: str) -> Activity:
+    activity = _store_of(ctx, arn, "activity").activities.get(arn)
+    if activity is None:
+        raise ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
+    return activity
+
+
+@handlers.operation("CreateActivity")
+async def create_activity(ctx: Ctx, req: Params) -> Result:
+    name = req["name"]
+    check_name(name)
+    arn = resource_arn(ctx.region, ctx.account_id, "activity", name)
+    existing = ctx.store.activities.get(arn)
+    if existing is None:
+        existing = ctx.store.activities[arn] = Activity(arn, name, ctx.clock.now(), _tags(req.get("tags")))
+    return {"activityArn": arn, "creationDate": existing.created_at}
+
+
+@handlers.operation("DescribeActivity")
+async def describe_activity(ctx: Ctx, req: Params) -> Result:
+    activity = require_activity(ctx, req["activityArn"])
+    return {"activityArn": activity.arn, "name": activity.name, "creationDate": activity.created_at}
+
+
+@handlers.operation("DeleteActivity")
+async def delete_activity(ctx: Ctx, req: Params) -> Result:
+    arn = req["activityArn"]
+    _store_of(ctx, arn, "activity").activities.pop(arn, None)
+    return {}
+
+
+@handlers.operation("ListActivities")
+async def list_activities(ctx: Ctx, req: Params) -> Result:
+    activities = sorted(ctx.store.activities.values(), key=lambda a: a.name)
+    chunk, token = page(activities, req.get("maxResults"), req.get("nextToken"))
+    result: Result = {
+        "activities": [{"activityArn": a.arn, "name": a.name, "creationDate": a.created_at} for a in chunk]
+    }
+    if token:
+        result["nextToken"] = token
+    return result
+
+
+# -- tags ---------------------------------------------------------------------------------
+
+
+def _tagged(ctx: Ctx, arn: str) -> StateMachine | Activity:
+    region, account, kind, _ = arn_parts(arn, "stateMachine", "activity")
+    store = _store_of(ctx, arn, kind)
+    found = store.state_machines.get(arn) if kind == "stateMachine" else store.activities.get(arn)
+    if found is None:
+        raise ResourceNotFound(f"Resource not found: '{arn}'", resourceName=arn)
+    return found
+
+
+@handlers.operation("TagResource")
+async def tag_resource(ctx: Ctx, req: Params) -> Result:
+    resource = _tagged(ctx, req["resourceArn"])
+    tags = {**resource.tags, **_tags(req["tags"])}
+    if len(tags) > MAX_TAGS:
+        raise TooManyTags(f"Too many tags: the limit is {MAX_TAGS}.", resourceName=req["resourceArn"])
+    resource.tags = tags
+    return {}
+
+
+@handlers.operation("UntagResource")
+async def untag_resource(ctx: Ctx, req: Params) -> Result:
+    resource = _tagged(ctx, req["resourceArn"])
+    for key in req["tagKeys"]:
+        resource.tags.pop(key, None)
+    return {}
+
+
+@handlers.operation("ListTagsForResource")
+async def list_tags_for_resource(ctx: Ctx, req: Params) -> Result:
+    resource = _tagged(ctx, req["resourceArn"])
+    return {"tags": [{"key": k, "value": v} for k, v in resource.tags.items()]}
