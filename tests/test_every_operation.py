@@ -203,9 +203,9 @@ def test_stepfunctions_max_results_at_model_max_passes_validation(server: Server
         json.dumps({"stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:m", "maxResults": 1000}),
         {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListExecutions"},
     )
-    assert response.status in (200, 501), response
-    if response.status == 501:
-        assert response.json()["__type"] == "NotImplemented", response.body
+    # validation passed: the machine simply does not exist
+    assert response.status == 400, response
+    assert response.json()["__type"] == "StateMachineDoesNotExist", response.body
 
 
 def test_batch_request_missing_required_members_gets_client_exception(server: Server) -> None:

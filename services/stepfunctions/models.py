@@ -35,3 +35,5 @@ class Activity:
 class SfnStore:
     state_machines: dict[str, StateMachine] = field(default_factory=dict)  # by ARN
     activities: dict[str, Activity] = field(default_factory=dict)  # by ARN
+    executions: dict[str, Any] = field(default_factory=dict)  # by ARN: interpreter.execution.Execution
+    broker: Any = None  # integrations.activities.ActivityBroker, made on first use

@@ -1,0 +1,45 @@
+"""Which Retrier or Catcher handles an error, and how long a retry waits."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from services.stepfunctions.asl.ast import Catcher, Retrier
+
+# Errors that no wildcard catches: they always end the execution.
+_TERMINAL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+_TIMEOUTS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
+
+
+def error_matches(error_equals: Sequence[str], error: str) -> bool:
+    if error in error_equals:
+        return True
+    if error in _TERMINAL:
+        return False
+    if "States.ALL" in error_equals:
+        return True
+    if "States.Timeout" in error_equals and error in _TIMEOUTS:
+        return True
+    return "States.TaskFailed" in error_equals and error not in _TIMEOUTS and not error.startswith("States.")
+
+
+def find_retrier(retriers: Sequence[Retrier], error: str) -> int | None:
+    for index, retrier in enumerate(retriers):
+        if error_matches(retrier.error_equals, error):
+            return index
+    return None
+
+
+def find_catcher(catchers: Sequence[Catcher], error: str) -> Catcher | None:
+    return next((c for c in catchers if error_matches(c.error_equals, error)), None)
+
+
+def retry_delay(retrier: Retrier, attempt: int) -> float:
+    """Seconds before retry number `attempt` (0-based) of this retrier."""
+    delay = retrier.interval_seconds * retrier.backoff_rate**attempt
+    if retrier.max_delay_seconds is not None:
+        delay = min(delay, retrier.max_delay_seconds)
+    if retrier.jitter_strategy == "FULL":
+        delay = random.uniform(0, delay)
+    return delay
