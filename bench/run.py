@@ -2,13 +2,15 @@
 
 Targets are started as subprocesses on free loopback ports and are always
 terminated afterwards. ``--targets`` picks which ones (``TARGETS`` below is
-the registry; add e.g. ``moto`` there).
+the registry: ``stepstack``, ``ceiling`` and ``moto``).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
+import importlib.util
 import json
 import os
 import signal
@@ -49,9 +51,30 @@ def _ceiling_cmd(port: int) -> list[str]:
     return [sys.executable, "-m", "bench.ceiling", "--host", HOST, "--port", str(port)]
 
 
+@functools.cache
+def moto_python() -> str:
+    """An interpreter that can import ``moto.server``.
+
+    ``STEPSTACK_BENCH_MOTO_PYTHON`` wins; otherwise this interpreter if moto is
+    installed here, else the base interpreter of the virtualenv (moto is often
+    installed globally rather than in the project venv).
+    """
+    override = os.environ.get("STEPSTACK_BENCH_MOTO_PYTHON")
+    if override:
+        return override
+    if importlib.util.find_spec("moto") is not None:
+        return sys.executable
+    return getattr(sys, "_base_executable", None) or sys.executable
+
+
+def _moto_cmd(port: int) -> list[str]:
+    return [moto_python(), "-m", "moto.server", "-p", str(port), "-H", HOST]
+
+
 TARGETS: dict[str, TargetSpec] = {
     "stepstack": TargetSpec("stepstack", _stepstack_cmd, "/_stepstack/health", lambda s: s == 200),
     "ceiling": TargetSpec("ceiling", _ceiling_cmd, "/", lambda s: True),
+    "moto": TargetSpec("moto", _moto_cmd, "/moto-api/", lambda s: True),
 }
 
 

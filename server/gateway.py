@@ -73,7 +73,8 @@ class Gateway:
             path=scope["path"],
             raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
             query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            # ASGI servers give header names in lower case already
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
             body=b"",
         )
         service = operation = "-"
