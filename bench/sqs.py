@@ -10,7 +10,6 @@ their RSS numbers start from an idle process. Run ``python -m bench.sqs
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import signal
 import sys

@@ -310,13 +310,14 @@ class Runner:
         if timeout is not None:
             timers["timeout"] = clock.call_later(timeout, lambda: expire("States.Timeout"))
         try:
-            done, _ = await asyncio.wait({task.outcome, expired}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({task.outcome, expired}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for timer in timers.values():
                 timer.cancel()
-            if not task.outcome.done():
-                self.broker.withdraw(task)
-        if expired in done and not task.outcome.done():
+            answered = task.outcome.done() and not task.outcome.cancelled()
+            if not answered:
+                self.broker.withdraw(task)  # timed out or stopped: the token is dead from now on
+        if not answered:
             error = expired.result()
             self.history.add("ActivityTimedOut", {"error": error, "cause": ""})
             raise StatesFailure(error, "")
