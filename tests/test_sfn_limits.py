@@ -1,0 +1,85 @@
+"""Execution timeouts, Map concurrency, the 256 KiB payload limit, and a failing
+Parallel branch that stops its siblings."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server
+from tests.sfn_helpers import history_types, run, start, wait_until_done
+
+
+@pytest.fixture
+def sfn(server: Server) -> Any:
+    return server.client("stepfunctions")
+
+
+def wait_for(predicate: Any, seconds: float = 3.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+def test_execution_timeout_seconds_ends_with_timed_out(sfn: Any, server: Server) -> None:
+    definition = {"TimeoutSeconds": 10, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}}
+    _, arn = start(sfn, definition)
+    wait_for(lambda: "WaitStateEntered" in history_types(sfn, arn))
+    server.advance(11)
+    described = wait_until_done(sfn, arn)
+    assert described["status"] == "TIMED_OUT" and described["error"] == "States.Timeout"
+    assert history_types(sfn, arn)[-1] == "ExecutionTimedOut"
+    server.advance(100)
+    assert "WaitStateExited" not in history_types(sfn, arn)  # the wait was abandoned
+
+
+def test_map_max_concurrency_limits_running_iterations(sfn: Any, server: Server) -> None:
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "MaxConcurrency": 2, "End": True,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}}},
+    }}}
+    _, arn = start(sfn, definition, [1, 2, 3, 4, 5])
+    wait_for(lambda: history_types(sfn, arn).count("MapIterationStarted") == 2)
+    time.sleep(0.1)
+    assert history_types(sfn, arn).count("MapIterationStarted") == 2
+    server.advance(10)
+    wait_for(lambda: history_types(sfn, arn).count("MapIterationStarted") == 4)
+    server.advance(10)
+    wait_for(lambda: history_types(sfn, arn).count("MapIterationStarted") == 5)
+    server.advance(10)
+    described = wait_until_done(sfn, arn)
+    assert described["status"] == "SUCCEEDED" and described["output"] == "[1,2,3,4,5]"
+
+
+def test_state_output_over_256_kib_is_data_limit_exceeded(sfn: Any) -> None:
+    big = "x" * 100_000
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"a.$": "$.s", "b.$": "$.s", "c.$": "$.s"}, "End": True}}}
+    _, described = run(sfn, definition, {"s": big})
+    assert described["status"] == "FAILED" and described["error"] == "States.DataLimitExceeded"
+
+
+def test_input_over_256_kib_is_refused(sfn: Any, server: Server) -> None:
+    from tests.sfn_helpers import create_machine, error_of
+
+    machine = create_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    error = error_of(sfn.start_execution, stateMachineArn=machine, input='"' + "x" * 270_000 + '"')
+    # the model caps `input` at 262144 characters: AWS's request validation answers first
+    assert error["Code"] == "ValidationException"
+    assert "Member must have length less than or equal to 262144" in error["Message"]
+
+
+def test_failing_parallel_branch_stops_the_others(sfn: Any, server: Server) -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Slow", "States": {"Slow": {"Type": "Wait", "Seconds": 100, "Next": "After"}, "After": {"Type": "Pass", "End": True}}},
+        {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Boom", "Cause": "branch failed"}}},
+    ]}}}
+    _, arn = start(sfn, definition)
+    described = wait_until_done(sfn, arn)
+    assert (described["status"], described["error"], described["cause"]) == ("FAILED", "Boom", "branch failed")
+    server.advance(101)
+    types = history_types(sfn, arn)
+    assert "WaitStateExited" not in types and types.count("PassStateEntered") == 0
+    assert types[-2:] == ["ParallelStateFailed", "ExecutionFailed"]
