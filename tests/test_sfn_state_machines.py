@@ -164,3 +164,16 @@ def test_tags_on_state_machines_and_activities(sfn: Any) -> None:
     assert error_of(sfn.list_tags_for_resource, resourceArn=missing)["Error"]["Code"] == "ResourceNotFound"
     too_many = [{"key": f"k{i}", "value": "v"} for i in range(51)]
     assert error_of(sfn.tag_resource, resourceArn=arn, tags=too_many)["Error"]["Code"] == "TooManyTags"
+
+
+def test_validate_state_machine_definition_reports_diagnostics(sfn: Any) -> None:
+    ok = sfn.validate_state_machine_definition(definition=PASS)
+    assert (ok["result"], ok["diagnostics"]) == ("OK", [])
+    bad = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nope"}, "B": {"Type": "Pass", "End": True}}})
+    failed = sfn.validate_state_machine_definition(definition=bad)
+    assert failed["result"] == "FAIL" and failed["truncated"] is False
+    codes = [(d["severity"], d["code"], d.get("location")) for d in failed["diagnostics"]]
+    assert ("ERROR", "MISSING_TRANSITION_TARGET", "/States/A/Next") in codes
+    assert any(d["code"] == "MISSING_TRANSITION_TARGET" and "not reachable" in d["message"] for d in failed["diagnostics"])
+    one = sfn.validate_state_machine_definition(definition=bad, maxResults=1)
+    assert len(one["diagnostics"]) == 1 and one["truncated"] is True

@@ -266,3 +266,17 @@ async def untag_resource(ctx: Ctx, req: Params) -> Result:
 async def list_tags_for_resource(ctx: Ctx, req: Params) -> Result:
     resource = _tagged(ctx, req["resourceArn"])
     return {"tags": [{"key": k, "value": v} for k, v in resource.tags.items()]}
+
+
+@handlers.operation("ValidateStateMachineDefinition")
+async def validate_state_machine_definition(ctx: Ctx, req: Params) -> Result:
+    """Diagnostics instead of an error; only ERROR-level checks exist here (no warnings yet)."""
+    try:
+        parse_definition(req["definition"])
+    except DefinitionProblems as problems:
+        limit = req.get("maxResults") or 100
+        diagnostics = [p.to_wire() for p in problems.diagnostics] or [
+            {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": text} for text in problems.problems
+        ]
+        return {"result": "FAIL", "diagnostics": diagnostics[:limit], "truncated": len(diagnostics) > limit}
+    return {"result": "OK", "diagnostics": [], "truncated": False}
