@@ -83,3 +83,15 @@ def test_failing_parallel_branch_stops_the_others(sfn: Any, server: Server) -> N
     types = history_types(sfn, arn)
     assert "WaitStateExited" not in types and types.count("PassStateEntered") == 0
     assert types[-2:] == ["ParallelStateFailed", "ExecutionFailed"]
+
+
+def test_distributed_map_reading_items_from_s3_fails_clearly(sfn: Any) -> None:
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+    }}}
+    _, described = run(sfn, definition, {})
+    assert described["status"] == "FAILED" and described["error"] == "States.Runtime"
+    assert "ItemReader" in described["cause"]

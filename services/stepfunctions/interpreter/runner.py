@@ -219,6 +219,9 @@ class Runner:
     # -- Map ------------------------------------------------------------------------------
 
     async def _map(self, state: ast.MapState, value: Any, context: dict[str, Any]) -> list[Any]:
+        for field, present in (("ItemReader", state.item_reader), ("ResultWriter", state.result_writer), ("ItemBatcher", state.item_batcher)):
+            if present is not None:
+                raise runtime(f"Map state '{state.name}' uses {field}, which stepstack does not run yet.")
         items = apply_path(value, state.items_path, context)
         if not isinstance(items, list):
             raise runtime(f"Invalid path '{state.items_path}': The value at that path is not an array: {dumps(items)}")
