@@ -184,7 +184,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def _parse_targets(value: str) -> list[str]:
+def parse_targets(value: str) -> list[str]:
     names = [n.strip() for n in value.split(",") if n.strip()]
     unknown = [n for n in names if n not in TARGETS]
     if unknown or not names:
@@ -192,20 +192,20 @@ def _parse_targets(value: str) -> list[str]:
     return names
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
+def exit_on_sigterm(signum: int, frame: object) -> None:
     """Turn SIGTERM into SystemExit so ``finally`` blocks stop the servers."""
     raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point for ``python -m bench.run``."""
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--workload", default="sqs-list-queues", choices=sorted(WORKLOADS))
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per target")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds per target")
-    parser.add_argument("--targets", type=_parse_targets, default=["stepstack", "ceiling"],
+    parser.add_argument("--targets", type=parse_targets, default=["stepstack", "ceiling"],
                         help=f"comma list from {','.join(TARGETS)}")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     args = parser.parse_args(argv)

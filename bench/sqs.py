@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import LoadResult, LoadTarget, run_load, run_sync
-from bench.run import HOST, TARGETS, Server, free_port
+from bench.run import HOST, TARGETS, Server, exit_on_sigterm, free_port, parse_targets
 from bench.sqs_client import (
     BATCH_SIZE, SqsConnection, batch_params, cpu_percent, fill_queue, proc_status, receive_delete, send_params,
     sqs_request,
@@ -276,23 +276,11 @@ def bench_target(name: str, cfg: Config, log_dir: Path) -> dict[str, Any]:
     return res
 
 
-def _parse_targets(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in TARGETS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown target(s) {unknown}; choose from {sorted(TARGETS)}")
-    return names
-
-
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point for ``python -m bench.sqs``."""
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     parser = argparse.ArgumentParser(prog="python -m bench.sqs", description=__doc__)
-    parser.add_argument("--targets", type=_parse_targets, default=["stepstack", "ceiling", "moto"],
+    parser.add_argument("--targets", type=parse_targets, default=["stepstack", "ceiling", "moto"],
                         help=f"comma list from {','.join(TARGETS)}")
     parser.add_argument("--duration", type=float, help="measured seconds per load phase (default 5, quick 1)")
     parser.add_argument("--connections", type=int, default=64,

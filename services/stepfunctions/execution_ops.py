@@ -29,7 +29,7 @@ from services.stepfunctions.interpreter.history import History
 from services.stepfunctions.interpreter.runner import Runner
 from services.stepfunctions.machine_ops import _store_of, describe, require_activity, require_state_machine
 from services.stepfunctions.models import SfnStore, StateMachine
-from services.stepfunctions.names import arn_parts, check_name, page, resource_arn
+from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
 from services.stepfunctions.service import handlers
 
 Ctx = RequestContext[SfnStore]
@@ -204,17 +204,14 @@ async def list_executions(ctx: Ctx, req: Params) -> Result:
         if e.machine_arn == machine.arn and (status is None or e.status == status)
     ]
     executions.sort(key=lambda e: e.started_at, reverse=True)
-    chunk, token = page(executions, req.get("maxResults"), req.get("nextToken"))
-    items = []
-    for e in chunk:
-        item: Result = {"executionArn": e.arn, "stateMachineArn": e.machine_arn, "name": e.name, "status": e.status, "startDate": e.started_at}
+
+    def item(e: Execution) -> Result:
+        listed: Result = {"executionArn": e.arn, "stateMachineArn": e.machine_arn, "name": e.name, "status": e.status, "startDate": e.started_at}
         if e.stopped_at is not None:
-            item["stopDate"] = e.stopped_at
-        items.append(item)
-    result: Result = {"executions": items}
-    if token:
-        result["nextToken"] = token
-    return result
+            listed["stopDate"] = e.stopped_at
+        return listed
+
+    return paged_result("executions", executions, req, item)
 
 
 @handlers.operation("GetExecutionHistory")
@@ -227,12 +224,8 @@ async def get_execution_history(ctx: Ctx, req: Params) -> Result:
     events = list(execution.history.events)
     if req.get("reverseOrder"):
         events.reverse()
-    chunk, token = page(events, req.get("maxResults"), req.get("nextToken"))
     include = req.get("includeExecutionData", True)
-    result: Result = {"events": [e.to_wire(include) for e in chunk]}
-    if token:
-        result["nextToken"] = token
-    return result
+    return paged_result("events", events, req, lambda e: e.to_wire(include))
 
 
 # -- activity workers ---------------------------------------------------------------------

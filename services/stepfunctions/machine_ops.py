@@ -26,7 +26,7 @@ from services.stepfunctions.errors import (
     ValidationException,
 )
 from services.stepfunctions.models import Activity, SfnStore, StateMachine
-from services.stepfunctions.names import arn_parts, check_name, page, resource_arn
+from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
 from services.stepfunctions.service import handlers
 
 Ctx = RequestContext[SfnStore]
@@ -175,15 +175,10 @@ async def delete_state_machine(ctx: Ctx, req: Params) -> Result:
 @handlers.operation("ListStateMachines")
 async def list_state_machines(ctx: Ctx, req: Params) -> Result:
     machines = sorted(ctx.store.state_machines.values(), key=lambda m: m.name)
-    chunk, token = page(machines, req.get("maxResults"), req.get("nextToken"))
-    result: Result = {
-        "stateMachines": [
-            {"stateMachineArn": m.arn, "name": m.name, "type": m.type, "creationDate": m.created_at} for m in chunk
-        ]
-    }
-    if token:
-        result["nextToken"] = token
-    return result
+    return paged_result(
+        "stateMachines", machines, req,
+        lambda m: {"stateMachineArn": m.arn, "name": m.name, "type": m.type, "creationDate": m.created_at},
+    )
 
 
 # -- activities -----------------------------------------------------------------------
@@ -223,13 +218,9 @@ async def delete_activity(ctx: Ctx, req: Params) -> Result:
 @handlers.operation("ListActivities")
 async def list_activities(ctx: Ctx, req: Params) -> Result:
     activities = sorted(ctx.store.activities.values(), key=lambda a: a.name)
-    chunk, token = page(activities, req.get("maxResults"), req.get("nextToken"))
-    result: Result = {
-        "activities": [{"activityArn": a.arn, "name": a.name, "creationDate": a.created_at} for a in chunk]
-    }
-    if token:
-        result["nextToken"] = token
-    return result
+    return paged_result(
+        "activities", activities, req, lambda a: {"activityArn": a.arn, "name": a.name, "creationDate": a.created_at}
+    )
 
 
 # -- tags ---------------------------------------------------------------------------------

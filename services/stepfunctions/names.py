@@ -55,3 +55,12 @@ def page(items: list[Any], max_results: int | None, token: str | None, default: 
             raise InvalidToken(f"Invalid Token: '{token}'")
     chunk = items[start : start + size]
     return chunk, encode_token(start + size) if start + size < len(items) else None
+
+
+def paged_result(key: str, items: list[Any], req: dict[str, Any], render: Any) -> dict[str, Any]:
+    """`{key: [render(item) ...], "nextToken": ...}` for one page of a List*/Get* answer."""
+    chunk, token = page(items, req.get("maxResults"), req.get("nextToken"))
+    result: dict[str, Any] = {key: [render(item) for item in chunk]}
+    if token:
+        result["nextToken"] = token
+    return result
