@@ -95,3 +95,15 @@ def test_distributed_map_reading_items_from_s3_fails_clearly(sfn: Any) -> None:
     _, described = run(sfn, definition, {})
     assert described["status"] == "FAILED" and described["error"] == "States.Runtime"
     assert "ItemReader" in described["cause"]
+
+
+def test_deleting_a_machine_with_a_running_execution_waits_for_it(sfn: Any, server: Server) -> None:
+    machine, arn = start(sfn, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 30, "End": True}}})
+    sfn.delete_state_machine(stateMachineArn=machine)
+    assert sfn.describe_state_machine(stateMachineArn=machine)["status"] == "DELETING"
+    from tests.sfn_helpers import error_of
+
+    assert error_of(sfn.start_execution, stateMachineArn=machine)["Code"] == "StateMachineDeleting"
+    server.advance(31)
+    assert wait_until_done(sfn, arn)["status"] == "SUCCEEDED"
+    assert error_of(sfn.describe_state_machine, stateMachineArn=machine)["Code"] == "StateMachineDoesNotExist"

@@ -49,8 +49,16 @@ def _store_of(ctx: Ctx, arn: str, *kinds: str) -> SfnStore:
     return handlers.stores.get(account, region)  # type: ignore[union-attr]
 
 
+def _still_running(store: SfnStore, machine_arn: str) -> bool:
+    return any(e.machine_arn == machine_arn and e.running for e in store.executions.values())
+
+
 def require_state_machine(ctx: Ctx, arn: str) -> StateMachine:
-    machine = _store_of(ctx, arn, "stateMachine").state_machines.get(arn)
+    store = _store_of(ctx, arn, "stateMachine")
+    machine = store.state_machines.get(arn)
+    if machine is not None and machine.status == "DELETING" and not _still_running(store, arn):
+        del store.state_machines[arn]  # its last execution has ended: the deletion completes
+        machine = None
     if machine is None:
         raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
     return machine
@@ -168,7 +176,13 @@ async def update_state_machine(ctx: Ctx, req: Params) -> Result:
 @handlers.operation("DeleteStateMachine")
 async def delete_state_machine(ctx: Ctx, req: Params) -> Result:
     arn = req["stateMachineArn"]
-    _store_of(ctx, arn, "stateMachine").state_machines.pop(arn, None)
+    store = _store_of(ctx, arn, "stateMachine")
+    machine = store.state_machines.get(arn)
+    if machine is not None:
+        if _still_running(store, arn):
+            machine.status = "DELETING"  # as on AWS: running executions finish first
+        else:
+            del store.state_machines[arn]
     return {}
 
 
