@@ -107,3 +107,22 @@ def test_deleting_a_machine_with_a_running_execution_waits_for_it(sfn: Any, serv
     server.advance(31)
     assert wait_until_done(sfn, arn)["status"] == "SUCCEEDED"
     assert error_of(sfn.describe_state_machine, stateMachineArn=machine)["Code"] == "StateMachineDoesNotExist"
+
+
+def test_parallel_branch_events_chain_within_their_branch(sfn: Any) -> None:
+    from tests.sfn_helpers import history
+
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "A1", "States": {"A1": {"Type": "Pass", "Next": "A2"}, "A2": {"Type": "Pass", "End": True}}},
+        {"StartAt": "B1", "States": {"B1": {"Type": "Pass", "End": True}}},
+    ]}}}
+    arn, described = run(sfn, definition, {})
+    assert described["status"] == "SUCCEEDED"
+    events = {e["id"]: e for e in history(sfn, arn)}
+    started = next(e["id"] for e in events.values() if e["type"] == "ParallelStateStarted")
+    entered = {e["stateEnteredEventDetails"]["name"]: e for e in events.values() if "stateEnteredEventDetails" in e}
+    assert entered["A1"]["previousEventId"] == started and entered["B1"]["previousEventId"] == started
+    a1_exit = next(e["id"] for e in events.values() if e.get("stateExitedEventDetails", {}).get("name") == "A1")
+    assert entered["A2"]["previousEventId"] == a1_exit
+    succeeded = next(e for e in events.values() if e["type"] == "ParallelStateSucceeded")
+    assert succeeded["previousEventId"] == succeeded["id"] - 1

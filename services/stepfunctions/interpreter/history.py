@@ -7,12 +7,18 @@ stateExitedEventDetails, otherwise `<typeInCamelCase>EventDetails`.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from services.core.clock import Clock
 
 _PAYLOAD_FIELDS = ("input", "output", "parameters")
+
+# The last event of the current lane: a Parallel branch or Map iteration runs in
+# its own asyncio task, which copies this at its start, so its first event
+# follows the ParallelStateStarted/MapStateStarted and the rest follow each other.
+_lane: ContextVar[tuple[History, int] | None] = ContextVar("stepstack_history_lane", default=None)
 
 
 def details_key(event_type: str) -> str:
@@ -59,9 +65,20 @@ class History:
 
     def add(self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None) -> int:
         event_id = len(self.events) + 1
-        previous_id = self.last_id if previous is None else previous
-        self.events.append(HistoryEvent(event_id, previous_id, self.clock.now(), event_type, details))
+        if previous is None:
+            lane = _lane.get()
+            previous = lane[1] if lane is not None and lane[0] is self else self.last_id
+        self.events.append(HistoryEvent(event_id, previous, self.clock.now(), event_type, details))
+        _lane.set((self, event_id))
         return event_id
+
+    def follow(self, event_id: int) -> None:
+        """The next event of this lane follows `event_id` (recorded from another task)."""
+        _lane.set((self, event_id))
+
+    def rejoin(self) -> None:
+        """After branches or iterations end, the next event follows the last one recorded."""
+        _lane.set((self, self.last_id))
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]

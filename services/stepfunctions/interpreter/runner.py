@@ -211,8 +211,10 @@ class Runner:
                 [self.run_definition(branch, copy.deepcopy(value), {}) for branch in state.branches]
             )
         except StatesFailure:
+            self.history.rejoin()
             self.history.add("ParallelStateFailed")
             raise
+        self.history.rejoin()
         self.history.add("ParallelStateSucceeded")
         return results
 
@@ -261,8 +263,10 @@ class Runner:
         try:
             results = await all_or_nothing([iteration(i, item) for i, item in enumerate(items)])
         except StatesFailure:
+            self.history.rejoin()
             self.history.add("MapStateFailed")
             raise
+        self.history.rejoin()
         self.history.add("MapStateSucceeded")
         return results
 
@@ -289,7 +293,8 @@ class Runner:
             details["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             details["heartbeatInSeconds"] = heartbeat
-        self.history.add("ActivityScheduled", details)
+        scheduled = self.history.add("ActivityScheduled", details)
+        started_events: list[int] = []
         clock = self.clock
         loop = asyncio.get_running_loop()
         expired: asyncio.Future[str] = loop.create_future()
@@ -306,7 +311,8 @@ class Runner:
                 timers["heartbeat"] = clock.call_later(heartbeat, lambda: expire("States.HeartbeatTimeout"))
 
         def started(worker: str) -> None:
-            self.history.add("ActivityStarted", {"workerName": worker})
+            # called from the worker's GetActivityTask request: link it to the schedule explicitly
+            started_events.append(self.history.add("ActivityStarted", {"workerName": worker}, previous=scheduled))
             arm_heartbeat()
 
         task = self.broker.schedule(resource, text, started, arm_heartbeat)
@@ -318,6 +324,8 @@ class Runner:
             for timer in timers.values():
                 timer.cancel()
             answered = task.outcome.done() and not task.outcome.cancelled()
+            if started_events:
+                self.history.follow(started_events[-1])
             if not answered:
                 self.broker.withdraw(task)  # timed out or stopped: the token is dead from now on
         if not answered:
