@@ -55,6 +55,11 @@ class RestJsonProtocol(Protocol):
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)
         self._bindings: dict[str, _Binding] = {}
+        self._routes_by_method: dict[str, list[RestRoute]] = {}
+        for route in spec.routes:
+            self._routes_by_method.setdefault(route.method, []).append(route)
+        # the first path segment of every route ("/v1/"): other paths are not ours, at no cost
+        self._prefixes = tuple({route.first_segment for route in spec.routes})
 
     def binding(self, operation: OperationModel) -> _Binding:
         binding = self._bindings.get(operation.name)
@@ -65,9 +70,9 @@ class RestJsonProtocol(Protocol):
     def match(self, request: HttpRequest) -> tuple[RestRoute, dict[str, str]] | None:
         """The route for this method and path, with its URI labels."""
         path = request.raw_path.split("?", 1)[0]
-        for route in self.spec.routes:
-            if route.method != request.method:
-                continue
+        if not path.startswith(self._prefixes):
+            return None
+        for route in self._routes_by_method.get(request.method, ()):
             found = route.pattern.match(path)
             if found:
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}

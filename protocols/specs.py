@@ -23,6 +23,7 @@ class RestRoute:
     method: str
     pattern: re.Pattern[str]
     literal_length: int  # longer literal prefixes win when several routes match
+    first_segment: str  # "/v1/": a cheap test before any regex
 
 
 @dataclass
@@ -82,7 +83,8 @@ def _compile_route(operation: OperationModel) -> RestRoute:
         else:
             literal += len(part)
             pattern += re.escape(part)
-    return RestRoute(operation.name, operation.http.get("method", "POST"), re.compile(f"^{pattern}/?$"), literal)
+    first = "/" + uri.lstrip("/").split("/", 1)[0] + "/"
+    return RestRoute(operation.name, operation.http.get("method", "POST"), re.compile(f"^{pattern}/?$"), literal, first)
 
 
 @cache
