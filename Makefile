@@ -29,6 +29,8 @@ coverage: install
 bench: install-test
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.sqs
+	$(BIN)/python -m bench.sfn
 
 clean:
 	rm -rf $(VENV) build *.egg-info
