@@ -229,3 +229,30 @@ def test_server_refuses_to_start_with_invalid_flags(args: tuple[str, str]) -> No
     assert not started, f"stepstack started and served with invalid flags {args!r}"
     assert process.returncode == 2, (process.returncode, stderr)
     assert stderr.startswith(b"stepstack: "), stderr
+
+
+def test_reset_releases_waiting_long_polls_and_drops_state(tmp_path: Path) -> None:
+    import threading
+
+    own = start_server(tmp_path)
+    try:
+        sqs = own.client("sqs", read_timeout=30)
+        url = sqs.create_queue(QueueName="reset-me")["QueueUrl"]
+        answers: list[Any] = []
+        poller = threading.Thread(target=lambda: answers.append(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)))
+        poller.start()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            status, body = own.admin("GET", f"/_stepstack/sqs/messages?QueueUrl={url}")
+            if status == 200 and body["LongPolls"] == 1:
+                break
+            time.sleep(0.02)
+        started = time.monotonic()
+        assert own.admin("POST", "/_stepstack/reset")[0] == 200
+        poller.join(timeout=5)
+        assert not poller.is_alive() and time.monotonic() - started < 2
+        assert "Messages" not in answers[0]
+        assert "QueueUrls" not in own.client("sqs").list_queues()
+    finally:
+        stop_server(own)
+    assert "Traceback" not in own.log_path.read_text()
