@@ -256,3 +256,24 @@ def test_reset_releases_waiting_long_polls_and_drops_state(tmp_path: Path) -> No
     finally:
         stop_server(own)
     assert "Traceback" not in own.log_path.read_text()
+
+
+def test_reset_releases_waiting_activity_workers(tmp_path: Path) -> None:
+    import threading
+
+    own = start_server(tmp_path)
+    try:
+        sfn = own.client("stepfunctions", read_timeout=70)
+        activity = sfn.create_activity(name="reset-me")["activityArn"]
+        answers: list[Any] = []
+        worker = threading.Thread(target=lambda: answers.append(sfn.get_activity_task(activityArn=activity)))
+        worker.start()
+        time.sleep(0.3)  # the poll is waiting on the server
+        started = time.monotonic()
+        assert own.admin("POST", "/_stepstack/reset")[0] == 200
+        worker.join(timeout=5)
+        assert not worker.is_alive() and time.monotonic() - started < 2
+        assert not answers[0].get("taskToken")
+    finally:
+        stop_server(own)
+    assert "Traceback" not in own.log_path.read_text()

@@ -42,6 +42,7 @@ class ActivityBroker:
     pollers: dict[str, dict[asyncio.Future[None], None]] = field(default_factory=dict)
     live: dict[str, ActivityTask] = field(default_factory=dict)  # token -> unsettled task
     settled: set[str] = field(default_factory=set)
+    closed: bool = False  # after a reset: pollers return empty at once
 
     def schedule(
         self, activity_arn: str, task_input: str, on_started: Callable[[str], None], on_heartbeat: Callable[[], None]
@@ -94,7 +95,7 @@ class ActivityBroker:
                 timer.cancel()
                 waiting.pop(poller, None)
             task = self._take(activity_arn, worker)
-            if task is not None or self.clock.now() >= deadline:
+            if task is not None or self.closed or self.clock.now() >= deadline:
                 return task
 
     def _task(self, token: str) -> ActivityTask:
@@ -127,6 +128,7 @@ class ActivityBroker:
         self._task(token).on_heartbeat()
 
     def close(self) -> None:
+        self.closed = True
         for task in list(self.live.values()):
             self.withdraw(task)
         for waiting in self.pollers.values():
