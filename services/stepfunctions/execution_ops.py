@@ -285,5 +285,7 @@ def _stop_everything() -> None:
         for execution in store.executions.values():
             if execution.task is not None and not execution.task.done():
                 execution.task.cancel()
+            if execution.running:  # whoever waits on it (StartSyncExecution) gets an answer
+                execution.finish("ABORTED", execution.history.clock.now(), error="States.Aborted", cause="stepstack was reset")
         if store.broker is not None:
             store.broker.close()
