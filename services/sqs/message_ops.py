@@ -22,6 +22,7 @@ from services.sqs.errors import (
 )
 from services.sqs.messages import (
     Message,
+    attributes_size,
     check_body,
     check_message_attributes,
     md5_hex,
@@ -58,33 +59,42 @@ def _in_range(parameter: str, value: int | None, low: int, high: int) -> None:
 # -- send -------------------------------------------------------------------------------
 
 
+def _attributes(raw: dict[str, Any] | None, *, system: bool) -> tuple[dict[str, Any], str | None]:
+    """Checked message (or system) attributes and their MD5; most messages have none."""
+    if not raw:
+        return {}, None
+    kept = stored_attributes(raw)
+    check_message_attributes(kept, system=system)
+    return kept, md5_of_attributes(kept)
+
+
 def send_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
     body: str = entry.get("MessageBody", "")
     check_body(body)
-    user_attributes = stored_attributes(entry.get("MessageAttributes") or {})
-    system_attributes = stored_attributes(entry.get("MessageSystemAttributes") or {})
-    check_message_attributes(user_attributes)
-    check_message_attributes(system_attributes, system=True)
+    user_attributes, md5_user = _attributes(entry.get("MessageAttributes"), system=False)
+    system_attributes, md5_system = _attributes(entry.get("MessageSystemAttributes"), system=True)
+    encoded = body.encode("utf-8")
+    limit = queue.int_attribute("MaximumMessageSize")
+    if len(encoded) + (attributes_size(user_attributes) if user_attributes else 0) > limit:
+        raise InvalidParameterValue(f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
     message = Message(
         message_id=new_uuid(),
         body=body,
-        md5_body=md5_hex(body.encode("utf-8")),
+        md5_body=md5_hex(encoded),
         sent_at=ctx.clock.now(),
         sender_id=ctx.account_id,
         attributes=user_attributes,
-        md5_attributes=md5_of_attributes(user_attributes),
+        md5_attributes=md5_user,
         system_attributes=system_attributes,
-        md5_system_attributes=md5_of_attributes(system_attributes),
+        md5_system_attributes=md5_system,
     )
-    limit = queue.int_attribute("MaximumMessageSize")
-    if message.size > limit:
-        raise InvalidParameterValue(f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
     delay = entry.get("DelaySeconds")
     group_id = entry.get("MessageGroupId")
     dedup_id = entry.get("MessageDeduplicationId")
-    for name, value in (("MessageGroupId", group_id), ("MessageDeduplicationId", dedup_id)):
-        if value is not None and not _GROUP_OR_DEDUP_ID.fullmatch(value):
-            raise _invalid(name, value, f"{name} can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+    if group_id is not None or dedup_id is not None:
+        for name, value in (("MessageGroupId", group_id), ("MessageDeduplicationId", dedup_id)):
+            if value is not None and not _GROUP_OR_DEDUP_ID.fullmatch(value):
+                raise _invalid(name, value, f"{name} can only include alphanumeric and punctuation characters. 1 to 128 in length.")
     if queue.fifo:
         if group_id is None:
             raise MissingParameter("The request must contain the parameter MessageGroupId.")
