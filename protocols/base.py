@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from botocore.model import OperationModel, Shape
@@ -13,7 +14,7 @@ from protocols.validation import INPUT_RULES, InputRules, Problem
 from services.core.errors import AwsError
 
 
-class Protocol:
+class Protocol(ABC):
     """Decode a request into params, encode a result or an AwsError.
 
     One instance per service; per-operation readers and writers are built on
@@ -27,18 +28,22 @@ class Protocol:
         self.rules: InputRules = INPUT_RULES[spec.name]
         self._readers: dict[str, Any] = {}
 
+    @abstractmethod
     def parse(self, request: HttpRequest, operation: OperationModel, **route: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def serialize_error(self, error: AwsError, request_id: str) -> HttpResponse:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def compile_reader(self, shape: Shape) -> Reader:
         """The reader of this protocol's wire values for an input shape."""
-        raise NotImplementedError
+        ...
 
     def input_reader(self, operation: OperationModel) -> Reader | None:
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.model import OperationModel
+from botocore.model import OperationModel, Shape
 
 from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
@@ -28,6 +28,7 @@ class _Binding:
         self.headers: list[tuple[str, str, Reader]] = []
         self.required: list[str] = list(shape.required_members) if shape is not None else []
         self.body: Reader | None = None
+        self.bound: frozenset[str] = frozenset()  # members that travel outside the body
         if shape is None:
             return
         body_members = {}
@@ -44,6 +45,7 @@ class _Binding:
                 self.headers.append((name, wire.lower(), text_reader(member, check)))
             else:
                 body_members[name] = member
+        self.bound = frozenset(n for n, *_ in (*self.labels, *self.query, *self.headers))
         if body_members:
             self.body = json_reader(shape, check)
 
@@ -60,6 +62,9 @@ class RestJsonProtocol(Protocol):
             self._routes_by_method.setdefault(route.method, []).append(route)
         # the first path segment of every route ("/v1/"): other paths are not ours, at no cost
         self._prefixes = tuple({route.first_segment for route in spec.routes})
+
+    def compile_reader(self, shape: Shape) -> Reader:
+        return json_reader(shape, self.rules.check_constraints)
 
     def binding(self, operation: OperationModel) -> _Binding:
         binding = self._bindings.get(operation.name)
@@ -85,7 +90,7 @@ class RestJsonProtocol(Protocol):
         if binding.body is not None:
             body = decode_json_object(request.body)
             # Members bound elsewhere must come from their own location, not the body.
-            bound = {n for n, *_ in binding.labels} | {n for n, *_ in binding.query} | {n for n, *_ in binding.headers}
+            bound = binding.bound
             body = {k: v for k, v in body.items() if k not in bound}
             body_problems: list[Problem] = []
             value = binding.body(body, "", body_problems)

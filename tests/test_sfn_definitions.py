@@ -8,34 +8,10 @@ for where each wording comes from).
 from __future__ import annotations
 
 import json
-import re
-import sys
-import types
 
 import pytest
 
-try:  # the intrinsic-function parser is written concurrently; until it lands, a stand-in
-    import services.stepfunctions.data.intrinsics  # noqa: F401
-except ImportError:  # pragma: no cover - temporary
-    _stub = types.ModuleType("services.stepfunctions.data.intrinsics")
-
-    class IntrinsicSyntaxError(ValueError):
-        pass
-
-    def is_intrinsic(text: str) -> bool:
-        return isinstance(text, str) and text.startswith("States.")
-
-    def parse_intrinsic(text: str) -> object:
-        if not re.fullmatch(r"States\.[A-Za-z0-9]+\(.*\)", text) or text.count("(") != text.count(")"):
-            raise IntrinsicSyntaxError(text)
-        return text
-
-    _stub.IntrinsicSyntaxError = IntrinsicSyntaxError
-    _stub.is_intrinsic = is_intrinsic
-    _stub.parse_intrinsic = parse_intrinsic
-    sys.modules["services.stepfunctions.data.intrinsics"] = _stub
-
-from services.stepfunctions.asl.ast import (  # noqa: E402
+from services.stepfunctions.asl.ast import (
     ABSENT,
     AndRule,
     ChoiceState,

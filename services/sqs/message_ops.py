@@ -288,10 +288,14 @@ def _check_batch(entries: list[Params], entry_name: str) -> None:
         seen.add(entry_id)
 
 
-async def _run_batch(ctx: Ctx, req: Params, entry_name: str, action: EntryAction) -> Result:
+async def _run_batch(
+    ctx: Ctx, req: Params, entry_name: str, action: EntryAction, check: Callable[[list[Params]], None] | None = None
+) -> Result:
     queue = directory.by_url(ctx, req["QueueUrl"])
     entries: list[Params] = req["Entries"]
     _check_batch(entries, entry_name)
+    if check is not None:
+        check(entries)
     successful, failed = [], []
     for entry in entries:
         try:
@@ -301,15 +305,17 @@ async def _run_batch(ctx: Ctx, req: Params, entry_name: str, action: EntryAction
     return {"Successful": successful, "Failed": failed}
 
 
-@handlers.operation("SendMessageBatch")
-async def send_message_batch(ctx: Ctx, req: Params) -> Result:
-    entries: list[Params] = req["Entries"]
-    _check_batch(entries, "SendMessageBatchRequestEntry")
-    total = sum(len(e.get("MessageBody", "").encode("utf-8")) for e in entries)
-    total += sum(sum(len(k) + len(str(v.get("StringValue", v.get("BinaryValue", b"")))) for k, v in (e.get("MessageAttributes") or {}).items()) for e in entries)
+def _check_batch_size(entries: list[Params]) -> None:
+    total = sum(
+        len(e.get("MessageBody", "").encode("utf-8")) + attributes_size(e.get("MessageAttributes") or {}) for e in entries
+    )
     if total > MAX_BATCH_BYTES:
         raise BatchRequestTooLong(f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
-    return await _run_batch(ctx, req, "SendMessageBatchRequestEntry", send_one)
+
+
+@handlers.operation("SendMessageBatch")
+async def send_message_batch(ctx: Ctx, req: Params) -> Result:
+    return await _run_batch(ctx, req, "SendMessageBatchRequestEntry", send_one, _check_batch_size)
 
 
 @handlers.operation("DeleteMessageBatch")

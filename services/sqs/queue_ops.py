@@ -11,6 +11,7 @@ from services.core.context import Params, RequestContext, Result
 from services.sqs import attributes as attrs
 from services.sqs.errors import (
     InvalidAttributeName,
+    InvalidAttributeValue,
     InvalidParameterValue,
     OverLimit,
     PurgeQueueInProgress,
@@ -132,7 +133,7 @@ async def create_queue(ctx: Ctx, req: Params) -> Result:
     given = dict(req.get("Attributes") or {})
     fifo_flag = given.pop("FifoQueue", "false").lower()
     if fifo_flag not in ("true", "false"):
-        raise attrs.InvalidAttributeValue("Invalid value for the parameter FifoQueue.")
+        raise InvalidAttributeValue("Invalid value for the parameter FifoQueue.")
     fifo = fifo_flag == "true"
     if fifo and not _FIFO_NAME.fullmatch(name):
         raise InvalidParameterValue(

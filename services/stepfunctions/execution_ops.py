@@ -118,8 +118,6 @@ async def start_sync_execution(ctx: Ctx, req: Params) -> Result:
         "billedMemoryUsedInMB": 64,
         "billedDurationInMilliseconds": max(100, int(((execution.stopped_at or 0) - execution.started_at) * 1000)),
     }
-    result.pop("stateMachineArn", None)
-    result["stateMachineArn"] = machine.arn
     return result
 
 

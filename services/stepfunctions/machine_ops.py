@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.core.arns import parse_arn
 from services.core.context import Params, RequestContext, Result
 from services.core.ids import new_uuid
 from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
@@ -65,12 +66,9 @@ def require_state_machine(ctx: Ctx, arn: str) -> StateMachine:
 
 
 def _role(arn: str) -> str:
-    try:
-        region_free = arn.split(":")
-        if len(region_free) < 6 or region_free[0] != "arn" or region_free[2] != "iam":
-            raise ValueError
-    except ValueError:
-        raise InvalidArn(f"Invalid Arn: '{arn}'") from None
+    parsed = parse_arn(arn)
+    if parsed is None or parsed.service != "iam":
+        raise InvalidArn(f"Invalid Arn: '{arn}'")
     return arn
 
 
