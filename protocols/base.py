@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from botocore.model import OperationModel, Shape
 
 from protocols.http import HttpRequest, HttpResponse
+from protocols.quirks import ServiceQuirks, service_quirks
 from protocols.readers import INVALID, Reader
 from protocols.specs import ServiceSpec
 from protocols.validation import INPUT_RULES, InputRules, Problem
@@ -26,6 +27,7 @@ class Protocol(ABC):
     def __init__(self, spec: ServiceSpec) -> None:
         self.spec = spec
         self.rules: InputRules = INPUT_RULES[spec.name]
+        self.quirks: ServiceQuirks = service_quirks(spec.name)
         self._readers: dict[str, Any] = {}
 
     @abstractmethod

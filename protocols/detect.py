@@ -2,8 +2,9 @@
 
 Signals, strongest first: `X-Amz-Target` (json), the method and path of a
 rest-json route (Batch's `/v1/...`), the `Action` form parameter (query: SNS,
-and SQS from older SDKs), told apart by the SigV4 scope, the Host's first
-label, the operation name and, for SQS, a queue-URL path or `QueueUrl`.
+and JSON services that older SDKs call over Query), told apart by the SigV4
+scope, the Host's first label, the operation name and, for a service whose
+resources are URLs (protocols/quirks.py `url_member`), a resource-URL path.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from botocore.model import OperationModel
 from protocols.base import Protocol
 from protocols.http import HttpRequest
 from protocols.json_rpc import JsonProtocol
-from protocols.query import QueryProtocol, SqsQueryProtocol, form_pairs
+from protocols.query import QueryProtocol, form_pairs
+from protocols.quirks import LABELS, service_quirks
 from protocols.rest_json import RestJsonProtocol
 from protocols.sigv4 import CredentialScope, credential_scope, host_service_label
 from protocols.specs import ServiceSpec
@@ -26,9 +28,6 @@ UnknownOperationException = declare_error("UnknownOperationException", 400, True
 InvalidAction = declare_error("InvalidAction", 400, True)
 MissingAction = declare_error("MissingAction", 400, True)
 UnrecognizedRequest = declare_error("UnknownOperationException", 404, True)
-
-# SigV4 signing names and Host labels that are not the botocore service name
-_ALIASES = {"states": "stepfunctions", "queue": "sqs"}
 
 
 @dataclass(slots=True)
@@ -69,7 +68,7 @@ class Router:
                 self.protocols[name] = protocol
                 self.rest.append(protocol)
             if spec.query_model is not None:
-                self.query_protocols[name] = SqsQueryProtocol(spec)
+                self.query_protocols[name] = QueryProtocol(spec)
         for name in self.query_protocols:
             for operation in specs[name].operation_names:
                 self.query_actions.setdefault(operation, []).append(name)
@@ -78,7 +77,7 @@ class Router:
         """The service named by the SigV4 scope or the Host, if any."""
         for label in (scope.service if scope else None, host_service_label(request.host)):
             if label:
-                label = _ALIASES.get(label, label)
+                label = LABELS.get(label, label)
                 if label in self.specs:
                     return label
         return None
@@ -131,9 +130,7 @@ class Router:
         elif len(owners) == 1:
             service = owners[0]
         elif owners:
-            queue_like = request.path.count("/") >= 2 or any(k == "QueueUrl" for k, _ in pairs)
-            others = [o for o in owners if o != "sqs"]
-            service = "sqs" if queue_like or not others else others[0]
+            service = self._tie_break(request, owners, pairs)
         else:
             service = hint if hint in self.query_protocols else None
         protocol = self.query_protocols.get(service) if service else None
@@ -142,6 +139,20 @@ class Router:
             raise RoutingError(InvalidAction(message), protocol or self._first_query())
         operation = protocol.operation_model(action)
         return Route(protocol.spec, protocol, operation, scope, {"pairs": pairs})
+
+    @staticmethod
+    def _tie_break(request: HttpRequest, owners: list[str], pairs: list[tuple[str, str]]) -> str:
+        """Of several services with this action: one whose resource URL the request names, else one without URLs."""
+        keys = {k for k, _ in pairs}
+        by_url: list[str] = []
+        plain: list[str] = []
+        for owner in owners:
+            member = service_quirks(owner).url_member
+            if member is None:
+                plain.append(owner)
+            elif request.path.count("/") >= 2 or member in keys:
+                by_url.append(owner)
+        return (by_url or plain or owners)[0]
 
     def _first_query(self) -> Protocol | None:
         return next(iter(self.query_protocols.values()), None)

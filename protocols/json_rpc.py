@@ -14,9 +14,6 @@ from protocols.validation import SerializationException
 from protocols.writers import json_dumps
 from services.core.errors import AwsError
 
-# The namespace AWS puts before the code in `__type`; botocore keeps what follows '#'.
-_TYPE_NAMESPACES = {"sqs": "com.amazonaws.sqs#"}
-
 
 def decode_json_object(body: bytes) -> dict[str, Any]:
     """A JSON body that must be an object; empty means {}."""
@@ -38,7 +35,7 @@ class JsonProtocol(Protocol):
         super().__init__(spec)
         version = spec.model.metadata.get("jsonVersion", "1.0")
         self.content_type = f"application/x-amz-json-{version}"
-        self.type_namespace = _TYPE_NAMESPACES.get(spec.name, "")
+        self.type_namespace = self.quirks.json_type_namespace  # botocore keeps what follows '#'
 
     def compile_reader(self, shape: Shape) -> Reader:
         return json_reader(shape, self.rules.check_constraints)

@@ -1,7 +1,9 @@
 """The query protocol: form-encoded `Action=...` requests, XML responses.
 
-SNS speaks it natively; SQS speaks it for older SDKs through a model derived
-from its JSON model (protocols/sqs_query_model.py), with the same handlers.
+Some services speak it natively; a JSON service whose quirks entry builds a
+Query model (protocols/quirks.py) speaks it too, for older SDKs, with the same
+handlers. A form key that is no member of the input shape is an error, as on
+AWS; only the keys every Query request may carry are not members.
 """
 
 from __future__ import annotations
@@ -13,11 +15,18 @@ from botocore.model import OperationModel, Shape
 
 from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
-from protocols.readers import Reader, form_tree, query_reader
+from protocols.readers import Reader, form_tree, query_reader, wire_name
 from protocols.writers import structure_body, xml_escape
 from services.core.errors import AwsError
 
-_SKIP = frozenset({"Action", "Version"})
+# Keys of the Query protocol itself: the action, the API version, and the
+# SigV2 / SigV4 query-string authentication parameters
+COMMON_KEYS = frozenset({
+    "Action", "Version",
+    "AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "Timestamp", "Expires", "SecurityToken",
+    "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-Signature",
+    "X-Amz-SignedHeaders", "X-Amz-Security-Token",
+})
 _XML_TYPE = "text/xml"
 
 
@@ -47,19 +56,25 @@ class QueryProtocol(Protocol):
         return self.model.operation_model(name)
 
     def compile_reader(self, shape: Shape) -> Reader:
-        return query_reader(shape, self.rules.check_constraints)
+        return query_reader(shape, self.rules.check_constraints, self.quirks.query_key_aliases)
 
     def parse(self, request: HttpRequest, operation: OperationModel, **route: Any) -> dict[str, Any]:
         pairs = route.get("pairs")
         if pairs is None:
             pairs = form_pairs(request)
-        tree = form_tree(pairs, _SKIP)
+        tree = form_tree(pairs, COMMON_KEYS)
         if operation.input_shape is not None:
             self.complete(request, operation, tree)
         return self.read_input(operation, tree)
 
     def complete(self, request: HttpRequest, operation: OperationModel, tree: dict[str, Any]) -> None:
-        """A hook for members a service takes from elsewhere than the form (SQS: the URL)."""
+        """A request sent to a resource's URL names its resource by that URL (quirks' url_member)."""
+        member = self.quirks.url_member
+        if member is None or request.path.count("/") < 2:
+            return
+        shape = operation.input_shape.members.get(member)
+        if shape is not None:
+            tree.setdefault(wire_name(shape, member), f"http://{request.host}{request.path}")
 
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
         name = operation.name
@@ -86,12 +101,3 @@ class QueryProtocol(Protocol):
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
         return HttpResponse(error.status, text.encode("utf-8"), content_type=_XML_TYPE)
-
-
-class SqsQueryProtocol(QueryProtocol):
-    """SQS over Query: a request sent to a queue's URL names its queue by that URL."""
-
-    def complete(self, request: HttpRequest, operation: OperationModel, tree: dict[str, Any]) -> None:
-        shape = operation.input_shape
-        if "QueueUrl" in shape.members and "QueueUrl" not in tree and request.path.count("/") >= 2:
-            tree["QueueUrl"] = f"http://{request.host}{request.path}"

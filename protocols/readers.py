@@ -1,7 +1,8 @@
 """Input readers compiled once per shape: wire values -> typed Python values.
 
 Two families: `json_reader` reads decoded JSON (json and rest-json bodies);
-`query_reader` reads the nested tree built from form keys (`A.member.1.B`).
+`query_reader` reads the nested tree built from form keys (`A.member.1.B`),
+accepting a service's alias spellings and reporting keys that are no member.
 `text_reader` coerces one string (headers, query strings, URI labels). Readers
 append `Problem`s instead of raising so that a request's problems are reported
 together, as AWS does.
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import datetime, timezone
 from typing import Any
 
 from botocore.model import Shape
 
+from protocols.quirks import NO_ALIASES, QueryKeyAliases
 from protocols.validation import Problem
 
 Reader = Callable[[Any, str, list[Problem]], Any]
@@ -29,6 +31,8 @@ _FLOAT_TYPES = ("float", "double")
 def parse_timestamp(value: Any) -> datetime | None:
     """Epoch seconds (number or numeric text) or ISO 8601 text -> aware UTC datetime."""
     try:
+        if isinstance(value, datetime):  # internal calls pass datetimes as they are
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, tz=timezone.utc)
         if isinstance(value, str):
@@ -274,53 +278,78 @@ def wire_name(shape: Shape, default: str) -> str:
     return shape.serialization.get("name", default)
 
 
-def query_keys(member: Shape, member_name: str) -> tuple[str, ...]:
-    """The first key segments under which a structure member may travel in a form.
+def query_keys(member: Shape, member_name: str, aliases: QueryKeyAliases = NO_ALIASES) -> tuple[str, ...]:
+    """The first key segments under which a structure member may travel in a form, preferred first.
 
     A flattened list named by its element travels as `Element.N`, but an empty
-    one as `List=` (botocore sends the list's own name).
+    one as `List=` (botocore sends the list's own name). `aliases` adds the
+    other spellings a service accepts for a wire name.
     """
     name = wire_name(member, member_name)
+    keys: tuple[str, ...] = (name,)
     if member.type_name == "list" and member.serialization.get("flattened"):
         element_name = member.member.serialization.get("name")
         if element_name and element_name != name:
-            return (element_name, name)
-    return (name,)
+            keys = (element_name, name)
+    spelled = [alias for key in keys for alias in aliases.get(key, ())]
+    return tuple(dict.fromkeys((*keys, *spelled)))
 
 
-def query_reader(shape: Shape, check: bool = False) -> Reader:
+def query_reader(shape: Shape, check: bool = False, aliases: QueryKeyAliases = NO_ALIASES) -> Reader:
     """A reader for the tree of form keys (dicts keyed by segment, text leaves)."""
     kind = shape.type_name
     if kind in ("structure", "list", "map"):
         builder = {"structure": _query_structure, "list": _query_list, "map": _query_map}[kind]
-        return _MEMO.get(shape_key(shape, "query", check), lambda: builder(shape, check))
+        key = shape_key(shape, "query", check, tuple(sorted(aliases.items())))
+        return _MEMO.get(key, lambda: builder(shape, check, aliases))
     return _with_constraints(_scalar_from_text(kind), shape, check)
 
 
-def _query_structure(shape: Shape, check: bool) -> Reader:
+def _first_key(node: Any, path: str) -> str:
+    """The whole form key of the first leaf under `node` (for naming a stray key)."""
+    while isinstance(node, dict) and node:
+        segment, node = next(iter(node.items()))
+        path = f"{path}.{segment}"
+    return path
+
+
+def _stray(node: dict[str, Any], taken: Container[str], prefix: str, problems: list[Problem]) -> None:
+    """Report the keys of `node` that no member took: a Query key is a member or an error."""
+    for key, item in node.items():
+        if key not in taken:
+            problems.append(Problem("unknown", _first_key(item, prefix + key), "Not a member", key))
+
+
+def _query_structure(shape: Shape, check: bool, aliases: QueryKeyAliases) -> Reader:
     members = [
-        (name, query_keys(member, name), query_reader(member, check)) for name, member in shape.members.items()
+        (name, query_keys(member, name, aliases), query_reader(member, check, aliases))
+        for name, member in shape.members.items()
     ]
-    required = [(name, query_keys(shape.members[name], name)[0]) for name in shape.required_members]
+    required = [(name, query_keys(shape.members[name], name, aliases)) for name in shape.required_members]
 
     def read(node: Any, path: str, problems: list[Problem]) -> Any:
         if not isinstance(node, dict):
             return _type_problem(problems, path, "a structure", node)
         out: dict[str, Any] = {}
         prefix = f"{path}." if path else ""
+        used = 0
         for name, keys, reader in members:
-            key = keys[0]
-            item = node.get(key)
-            if item is None:
-                if len(keys) == 1 or (item := node.get(keys[1])) is None:
-                    continue
-                key = keys[1]
+            for key in keys:
+                item = node.get(key)
+                if item is not None:
+                    break
+            else:
+                continue
+            used += 1
             result = reader(item, prefix + key, problems)
             if result is not INVALID:
                 out[name] = result
-        for name, key in required:
-            if name not in out and node.get(key) is None:
-                problems.append(Problem("missing", prefix + key, "Member must not be null"))
+        if used != len(node):  # a key of no member, or a second spelling of one
+            taken = {next(k for k in keys if k in node) for _, keys, _ in members if any(k in node for k in keys)}
+            _stray(node, taken, prefix, problems)
+        for name, keys in required:
+            if name not in out and all(node.get(key) is None for key in keys):
+                problems.append(Problem("missing", prefix + keys[0], "Member must not be null"))
         return out
 
     return _with_constraints(read, shape, check)
@@ -343,13 +372,16 @@ def _indexed(node: Any, path: str, problems: list[Problem]) -> list[tuple[int, A
     return items
 
 
-def _query_list(shape: Shape, check: bool) -> Reader:
+def _query_list(shape: Shape, check: bool, aliases: QueryKeyAliases) -> Reader:
     flattened = bool(shape.serialization.get("flattened"))
     element = shape.member.serialization.get("name", "member")
-    item_reader = query_reader(shape.member, check)
+    item_reader = query_reader(shape.member, check, aliases)
+    taken = {element}
 
     def read(node: Any, path: str, problems: list[Problem]) -> Any:
         if not flattened and isinstance(node, dict):
+            if len(node) > (element in node):
+                _stray(node, taken, f"{path}.", problems)
             node = node.get(element, {})
             path = f"{path}.{element}"
         items = _indexed(node, path, problems)
@@ -365,15 +397,18 @@ def _query_list(shape: Shape, check: bool) -> Reader:
     return _with_constraints(read, shape, check)
 
 
-def _query_map(shape: Shape, check: bool) -> Reader:
+def _query_map(shape: Shape, check: bool, aliases: QueryKeyAliases) -> Reader:
     flattened = bool(shape.serialization.get("flattened"))
     key_name = wire_name(shape.key, "key")
     value_name = wire_name(shape.value, "value")
-    key_reader = query_reader(shape.key, check)
-    value_reader = query_reader(shape.value, check)
+    key_reader = query_reader(shape.key, check, aliases)
+    value_reader = query_reader(shape.value, check, aliases)
+    entry_keys = {key_name, value_name}
 
     def read(node: Any, path: str, problems: list[Problem]) -> Any:
         if not flattened and isinstance(node, dict):
+            if len(node) > ("entry" in node):
+                _stray(node, {"entry"}, f"{path}.", problems)
             node = node.get("entry", {})
             path = f"{path}.entry"
         items = _indexed(node, path, problems)
@@ -382,6 +417,8 @@ def _query_map(shape: Shape, check: bool) -> Reader:
         out = {}
         for index, entry in items:
             here = f"{path}.{index}"
+            if isinstance(entry, dict) and not entry.keys() <= entry_keys:
+                _stray(entry, entry_keys, f"{here}.", problems)
             if not isinstance(entry, dict) or key_name not in entry:
                 problems.append(Problem("missing", f"{here}.{key_name}", "Member must not be null"))
                 continue

@@ -10,7 +10,7 @@ from typing import Any
 import botocore.loaders
 from botocore.model import OperationModel, ServiceModel
 
-from protocols.sqs_query_model import sqs_query_model
+from protocols.quirks import service_quirks
 
 SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch")
 
@@ -33,7 +33,7 @@ class ServiceSpec:
     name: str
     model: ServiceModel
     protocol: str
-    query_model: ServiceModel | None = None  # SQS only: the Query wire format
+    query_model: ServiceModel | None = None  # a JSON service's Query wire format (protocols/quirks.py)
     routes: list[RestRoute] = field(default_factory=list)
 
     @property
@@ -101,8 +101,9 @@ def service_spec(name: str) -> ServiceSpec:
     raw = _raw_model(name)
     model = ServiceModel(raw, service_name=name)
     spec = ServiceSpec(name=name, model=model, protocol=model.metadata["protocol"])
-    if name == "sqs":
-        spec.query_model = ServiceModel(sqs_query_model(raw), service_name=name)
+    build_query_model = service_quirks(name).query_model
+    if build_query_model is not None:
+        spec.query_model = ServiceModel(build_query_model(raw), service_name=name)
     if spec.protocol == "rest-json":
         routes = [_compile_route(model.operation_model(op)) for op in model.operation_names]
         spec.routes = sorted(routes, key=lambda r: -r.literal_length)

@@ -4,23 +4,29 @@ Each service words input errors its own way: SQS in the Query style
 (`MissingParameter`), Step Functions and Batch in the coral style
 (`1 validation error detected: Value null at 'name' failed to satisfy constraint:
 Member must not be null`), and JSON services answer `SerializationException` for
-a value of the wrong type.
+a value of the wrong type. A Query key that names no member is
+`InvalidQueryParameter` (400), the error the SQS and SNS API references list
+among their common errors for a query string that does not adhere to AWS
+standards; it is reported before any other problem, as the key is rejected
+before the values are read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
 from services.core.errors import AwsError, declare_error
 
-ProblemKind = Literal["missing", "type", "constraint"]
+ProblemKind = Literal["missing", "type", "constraint", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: ProblemKind
-    path: str  # wire names joined by '.', e.g. "Entries.1.Id"
+    path: str  # wire names joined by '.', e.g. "Entries.1.Id"; for "unknown", the form key
     detail: str  # "must be an integer", "Member must have length less than or equal to 80"
     value: Any = None
 
@@ -35,8 +41,12 @@ class InputRules:
     style: Literal["query", "coral"]
     check_constraints: bool
     lower_first: bool = False  # coral paths start lower-case for Query services (SNS)
+    unknown: type[AwsError] | None = None  # a Query key that is no member; None: `invalid`
 
     def error(self, problems: list[Problem]) -> AwsError:
+        stray = next((p for p in problems if p.kind == "unknown"), None)
+        if stray is not None:
+            return (self.unknown or self.invalid)(f"The query parameter {stray.path} is invalid.")
         first = problems[0]
         if self.style == "query":
             if first.kind == "missing":
@@ -73,14 +83,21 @@ SqsInvalidParameterValue = declare_error("InvalidParameterValue", 400, True, "In
 SnsValidationError = declare_error("ValidationError", 400, True)
 ValidationException = declare_error("ValidationException", 400, True)
 SerializationException = declare_error("SerializationException", 400, True)
+InvalidQueryParameter = declare_error("InvalidQueryParameter", 400, True)
 BatchClientException = declare_error("ClientException", 400, True)
 
-INPUT_RULES: dict[str, InputRules] = {
-    "sqs": InputRules(SqsMissingParameter, SqsInvalidParameterValue, SqsInvalidParameterValue, "query", False),
-    "sns": InputRules(SnsValidationError, SnsValidationError, SnsValidationError, "coral", False, lower_first=True),
+INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
+    "sqs": InputRules(
+        SqsMissingParameter, SqsInvalidParameterValue, SqsInvalidParameterValue, "query", False,
+        unknown=InvalidQueryParameter,
+    ),
+    "sns": InputRules(
+        SnsValidationError, SnsValidationError, SnsValidationError, "coral", False, lower_first=True,
+        unknown=InvalidQueryParameter,
+    ),
     "stepfunctions": InputRules(ValidationException, ValidationException, SerializationException, "coral", True),
     "batch": InputRules(BatchClientException, BatchClientException, SerializationException, "coral", True),
-}
+})
 
 
 class InputError(Exception):

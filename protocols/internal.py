@@ -1,0 +1,77 @@
+"""Validators the server injects into the dispatcher (services never import protocols/).
+
+Input: a call from one service to another is read by the same compiled readers
+as a JSON wire call, with the callee's own input rules, so bad internal params
+answer the callee's AWS error; a member the shape does not have is a problem
+too (a typo must not be dropped). Output: with STEPSTACK_VALIDATE_OUTPUT=1 each
+result is checked against the operation's output shape by botocore's
+ParamValidator, so a misspelled key never reaches a client unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.model import Shape
+from botocore.validate import ParamValidator
+
+from protocols.readers import INVALID, json_reader
+from protocols.specs import ServiceSpec
+from protocols.validation import INPUT_RULES, Problem
+
+
+def _unknown_members(shape: Shape, value: Any, path: str, problems: list[Problem]) -> None:
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        for name, item in value.items():
+            member = shape.members.get(name)
+            where = f"{path}.{name}" if path else name
+            if member is None:
+                problems.append(Problem("constraint", where, "Member is not part of the input shape", item))
+            elif item is not None:
+                _unknown_members(member, item, where, problems)
+    elif kind == "list" and isinstance(value, list):
+        for index, item in enumerate(value, 1):
+            _unknown_members(shape.member, item, f"{path}.{index}.member", problems)
+    elif kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            _unknown_members(shape.value, item, f"{path}.{key}", problems)
+
+
+class InternalInput:
+    """(service, operation, params) -> typed params, or the callee's input error."""
+
+    def __init__(self, specs: dict[str, ServiceSpec]) -> None:
+        self.specs = specs
+
+    def __call__(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        shape = self.specs[service].model.operation_model(operation).input_shape
+        if shape is None:
+            return {}
+        rules = INPUT_RULES[service]
+        problems: list[Problem] = []
+        if not isinstance(params, dict):
+            problems.append(Problem("type", "", "Expected a structure", params))
+            raise rules.error(problems)
+        _unknown_members(shape, params, "", problems)
+        typed = json_reader(shape, rules.check_constraints)(params, "", problems)
+        if problems:
+            raise rules.error(problems)
+        return typed if typed is not INVALID else {}
+
+
+class OutputCheck:
+    """(service, operation, result) -> the problems of a result with its output shape."""
+
+    def __init__(self, specs: dict[str, ServiceSpec]) -> None:
+        self.specs = specs
+        self.validator = ParamValidator()
+
+    def __call__(self, service: str, operation: str, result: Any) -> list[str]:
+        if not isinstance(result, dict):
+            return [f"the result is a {type(result).__name__}, not a dict"]
+        shape = self.specs[service].model.operation_model(operation).output_shape
+        if shape is None:
+            return [f"unexpected members {sorted(result)}"] if result else []
+        report = self.validator.validate(result, shape)
+        return [report.generate_report()] if report.has_errors() else []
