@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from server import __version__
 from server.settings import Settings
-from services.core.handlers import Dispatcher
+from services.core.dispatch import Dispatcher
+from services.core.errors import AwsError
 from services.registry import SERVICE_NAMES
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600  # ten years: more is surely a mistake
@@ -48,7 +49,7 @@ def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
         return _json({"version": __version__, "edition": "stepstack", "services": services})
 
     async def reset(request: Request) -> Response:
-        dispatcher.reset()
+        await dispatcher.reset()
         return _json({"status": "ok", "reset": sorted(settings.services)})
 
     async def read_clock(request: Request) -> Response:
@@ -64,33 +65,28 @@ def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
             return _error("ValidationException", "advance_seconds must be a number of seconds.")
         if not 0 <= seconds <= MAX_ADVANCE_SECONDS:
             return _error("ValidationException", f"advance_seconds must be between 0 and {MAX_ADVANCE_SECONDS}.")
-        before = clock.pending()
-        clock.advance(float(seconds))
-        return _json(clock_state(advanced_seconds=seconds, fired_timers=max(0, before - clock.pending())))
+        fired = await clock.advance_settled(float(seconds))
+        return _json(clock_state(advanced_seconds=seconds, fired_timers=fired))
 
-    async def sqs_messages(request: Request) -> Response:
-        """A queue's messages (visible, in flight, delayed) without changing any of them."""
-        from services.sqs import directory
-
-        url = request.query_params.get("QueueUrl")
-        if not url:
-            return _error("MissingParameter", "The request must contain the parameter QueueUrl.")
-        queue = directory.find_url(url, settings.account_id, request.query_params.get("Region", settings.region))
-        if queue is None:
-            return _error("QueueDoesNotExist", "The specified queue does not exist.", 404)
-        return _json({
-            "QueueUrl": url,
-            "QueueArn": queue.arn,
-            "LongPolls": len(queue.waiters),
-            "Messages": queue.snapshot(),
-        })
+    async def inspect(request: Request) -> Response:
+        """A service's read-only view (`/_stepstack/sqs/messages?QueueUrl=...`,
+        `/_stepstack/stepfunctions/activities`): what it registered, nothing changed."""
+        name, view = request.path_params["service"], request.path_params["view"]
+        service = dispatcher.services.get(name)
+        if service is None or view not in service.inspectors:
+            return _error("NotFound", "No such stepstack endpoint.", 404)
+        query = {"Account": settings.account_id, "Region": settings.region, **request.query_params}
+        try:
+            return _json(service.inspect(view, query))
+        except AwsError as error:
+            return _error(error.code, error.message, error.status)
 
     return [
-        Route("/_stepstack/sqs/messages", sqs_messages, methods=["GET"]),
         Route("/_stepstack/health", health, methods=["GET", "HEAD"]),
         Route("/_localstack/health", health, methods=["GET", "HEAD"]),
         Route("/_stepstack/reset", reset, methods=["POST"]),
         Route("/moto-api/reset", reset, methods=["POST"]),
         Route("/_stepstack/clock", read_clock, methods=["GET"]),
         Route("/_stepstack/clock", advance_clock, methods=["POST"]),
+        Route("/_stepstack/{service}/{view}", inspect, methods=["GET"]),
     ]

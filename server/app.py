@@ -1,4 +1,4 @@
-"""build_app(settings) -> the ASGI application."""
+"""build_app(settings) -> the ASGI application, which owns every service's state."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from protocols import Router, all_specs
+from protocols.internal import InternalInput, OutputCheck
 from server.admin import admin_routes
 from server.gateway import Gateway, Receive, Scope, Send
 from server.settings import Settings
 from services.core.clock import Clock
-from services.core.handlers import Dispatcher
-from services.registry import all_service_handlers
+from services.core.dispatch import Dispatcher
+from services.core.ids import Ids
+from services.registry import service_factories
 
 ADMIN_PREFIXES = ("/_stepstack/", "/_localstack/", "/moto-api/")
 
@@ -28,22 +30,39 @@ class StepstackApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clock = Clock(settings.time_scale)
-        self.dispatcher = Dispatcher(self.clock, all_service_handlers(), settings.services)
-        self.router = Router(all_specs())
+        specs = all_specs()
+        self.dispatcher = Dispatcher(
+            self.clock,
+            service_factories(),
+            settings.services,
+            ids=Ids(settings.seed),
+            strict=settings.strict,
+            validate_input=InternalInput(specs),
+            validate_output=OutputCheck(specs) if settings.validate_output else None,
+        )
+        self.router = Router(specs)
         self.gateway = Gateway(settings, self.router, self.dispatcher)
         self.admin = Starlette(
             routes=admin_routes(settings, self.dispatcher),
             lifespan=self._lifespan,
             exception_handlers={404: _not_found, 405: _not_allowed},
         )
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.clock.bind(asyncio.get_running_loop())
+        self.loop = asyncio.get_running_loop()
+        self.clock.bind(self.loop)
         try:
             yield
         finally:
+            await self.dispatcher.shutdown()
             self.clock.bind(None)
+
+    def begin_shutdown(self) -> None:
+        """A signal arrived: answer every waiting poll now, so open requests end at once."""
+        self.dispatcher.closing = True
+        self.dispatcher.release()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIXES):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from server.settings import Settings, SettingsError, parse_services
 
@@ -25,6 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
             account_id=args.account_id,
             region=args.region,
             strict=True if args.strict else None,
+            seed=args.seed,
         )
     except SettingsError as exc:
         print(f"stepstack: {exc}", file=sys.stderr)
@@ -32,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure(settings.log_level)
     app = build_app(settings)
     tune_garbage_collector()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -42,7 +44,32 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
     )
+    StepstackServer(config, app).run()
     return 0
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn waits for open requests before it shuts the application down, so a pending
+        20 s long poll would hold up Ctrl+C: on the signal, every waiting poll is answered first."""
+
+        def __init__(self, config: uvicorn.Config, app: Any) -> None:
+            super().__init__(config)
+            self.stepstack = app
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            loop = getattr(self.stepstack, "loop", None)
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self.stepstack.begin_shutdown)
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
+def StepstackServer(config: Any, app: Any) -> Any:  # noqa: N802  (a class, built lazily with uvicorn)
+    return _server_class()(config, app)
 
 
 def tune_garbage_collector() -> None:
@@ -92,6 +119,7 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--account-id", help="default account (STEPSTACK_ACCOUNT_ID, default 000000000000)", default=default)
         p.add_argument("--region", help="region when a request names none (STEPSTACK_REGION, default us-east-1)", default=default)
         p.add_argument("--strict", action="store_true", help="enforce AWS rate rules that slow tests (STEPSTACK_STRICT)", default=default)
+        p.add_argument("--seed", type=int, help="make ids and randomness reproducible (STEPSTACK_SEED)", default=default)
     cov = sub.add_parser("coverage", help="write docs/coverage.md from the registered handlers")
     cov.add_argument("--output", default="docs/coverage.md", help="file to write, or - for stdout")
     cov.add_argument("--check", action="store_true", help="fail if the file is not up to date")

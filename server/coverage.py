@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from protocols.specs import service_spec
-from services.registry import SERVICE_NAMES, all_service_handlers
+from services.registry import SERVICE_NAMES, service_operations
 
 HEADER = """# Operation coverage
 
@@ -14,13 +14,13 @@ the AWS-style error code `NotImplemented`, naming the operation.
 
 
 def coverage_markdown() -> str:
-    handlers = {h.name: h for h in all_service_handlers()}
+    tables = service_operations()
     lines = [HEADER]
     summary = ["| service | protocol | implemented | operations |", "|---|---|---|---|"]
     sections: list[str] = []
     for name in SERVICE_NAMES:
         spec = service_spec(name)
-        implemented = handlers[name].implemented()
+        implemented = tables[name].implemented()
         operations = sorted(spec.operation_names)
         done = sum(1 for op in operations if op in implemented)
         protocol = spec.protocol + (" + query" if spec.query_model is not None else "")

@@ -19,9 +19,9 @@ from protocols.sigv4 import host_region
 from server.logs import log_request
 from server.settings import Settings
 from services.core.context import RequestContext
+from services.core.dispatch import Dispatcher
 from services.core.errors import AwsError, InternalFailure, declare_error
-from services.core.handlers import Dispatcher
-from services.core.ids import is_account_id, new_uuid
+from services.core.ids import is_account_id
 
 log = logging.getLogger("stepstack.gateway")
 
@@ -67,7 +67,7 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = new_uuid()
+        request_id = self.dispatcher.ids.uuid()
         request = HttpRequest(
             method=scope["method"],
             path=scope["path"],
@@ -123,14 +123,12 @@ class Gateway:
                 account = scope.access_key
             region = scope.region
         return RequestContext(
-            account_id=account,
-            region=region or host_region(request.host) or self.settings.region,
-            request_id=request_id,
-            clock=self.dispatcher.clock,
-            dispatcher=self.dispatcher,
+            account,
+            region or host_region(request.host) or self.settings.region,
+            request_id,
+            self.dispatcher,
             host=request.host,
             headers=request.headers,
-            strict=self.settings.strict,
         )
 
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 from services.core.ids import is_account_id
@@ -29,6 +29,8 @@ class Settings:
     time_scale: float = 1.0
     max_body_bytes: int = DEFAULT_MAX_BODY
     strict: bool = False
+    seed: int | None = None  # ids, jitter and random intrinsics reproducible run to run
+    validate_output: bool = False  # check every result against its output shape (on in tests)
 
     def __post_init__(self) -> None:
         unknown = set(self.services) - set(SERVICE_NAMES)
@@ -55,17 +57,14 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def with_changes(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
-
 
 def _convert(name: str, raw: str) -> Any:
     try:
-        if name in ("port", "max_body_bytes"):
+        if name in ("port", "max_body_bytes", "seed"):
             return int(raw)
         if name == "time_scale":
             return float(raw)
-        if name == "strict":
+        if name in ("strict", "validate_output"):
             return raw.strip().lower() in ("1", "true", "yes", "on")
         if name == "services":
             return parse_services(raw)

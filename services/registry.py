@@ -1,16 +1,25 @@
-"""The four emulated services, by their botocore names."""
+"""The emulated services, by their botocore names, and the factory of each."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.core.handlers import ServiceHandlers
+from services.core.dispatch import ServiceFactory
+from services.core.service import Operations
 
 SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch")
 
 
-def all_service_handlers() -> list[ServiceHandlers[Any]]:
-    """Import each service package and return its handler registry."""
+def service_factories() -> tuple[ServiceFactory, ...]:
+    """Import each service package; its `create(env)` builds the service for one application."""
     from services import batch, sns, sqs, stepfunctions
 
-    return [sqs.handlers, sns.handlers, stepfunctions.handlers, batch.handlers]
+    return (sqs.create, sns.create, stepfunctions.create, batch.create)
+
+
+def service_operations() -> dict[str, Operations]:
+    """Each service's operation table (what is implemented), without building any service."""
+    from services import batch, sns, sqs, stepfunctions
+
+    modules: tuple[Any, ...] = (sqs, sns, stepfunctions, batch)
+    return {m.operations.name: m.operations for m in modules}

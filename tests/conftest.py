@@ -77,7 +77,7 @@ def start_server(tmp_dir: Path, *args: str, env: dict[str, str] | None = None) -
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "STEPSTACK_VALIDATE_OUTPUT": "1", **(env or {})},
     )
     server = Server("127.0.0.1", port, process, log_path)
     deadline = time.monotonic() + 30

@@ -205,16 +205,18 @@ def test_next_deadline_skips_cancelled_timers() -> None:
 
 def test_state_reset_keeps_timers_so_no_waiter_is_stranded() -> None:
     """POST /_stepstack/reset drops service state; timers (and whoever awaits them) stay."""
-    from services.core.handlers import Dispatcher, ServiceHandlers
+    from services.core.dispatch import Dispatcher
+    from services.core.service import Operations, Service
 
     clock = frozen_clock()
     fired, make = recorder()
-    service: ServiceHandlers[dict] = ServiceHandlers("demo", dict)
-    dispatcher = Dispatcher(clock, [service], ["demo"])
-    service.store_for("000000000000", "us-east-1")["k"] = "v"
+    operations = Operations("demo")
+    dispatcher = Dispatcher(clock, [lambda env: Service(env, operations, dict)], ["demo"])
+    service = dispatcher.services["demo"]
+    service.stores.get("000000000000", "us-east-1")["k"] = "v"
     clock.call_later(1, make("x"))
-    dispatcher.reset()
-    assert service.store_for("000000000000", "us-east-1") == {}
+    asyncio.run(dispatcher.reset())
+    assert service.stores.get("000000000000", "us-east-1") == {}
     clock.advance(5)
     assert fired == ["x"]
 

@@ -1,8 +1,15 @@
-"""The batch emulator. Its operations are registered on `handlers`; those not yet
+"""The batch emulator. Its operations are registered on `operations`; those not yet
 registered answer NotImplemented (501) and are listed as such in docs/coverage.md."""
 
-from services.core.handlers import ServiceHandlers
+from __future__ import annotations
 
-handlers: ServiceHandlers[None] = ServiceHandlers("batch")
+from services.core.service import Operations, Service, ServiceEnv
 
-__all__ = ["handlers"]
+operations = Operations("batch")
+
+
+def create(env: ServiceEnv) -> Service[None]:
+    return Service(env, operations)
+
+
+__all__ = ["create", "operations"]

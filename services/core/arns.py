@@ -1,10 +1,18 @@
-"""Amazon Resource Names: build and take apart."""
+"""Amazon Resource Names: build and take apart; the partition follows the region."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-PARTITION = "aws"
+# region prefix -> partition, longest prefixes first
+_PARTITIONS = (
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +27,17 @@ class Arn:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
 
-def build_arn(service: str, region: str, account: str, resource: str) -> str:
-    return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
+def partition_of(region: str) -> str:
+    """`aws`, `aws-cn`, `aws-us-gov` or one of the `aws-iso*` partitions."""
+    for prefix, partition in _PARTITIONS:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def build_arn(service: str, region: str, account: str, resource: str, *, partition: str | None = None) -> str:
+    """An ARN in the region's partition (global resources, such as IAM's, pass `partition`)."""
+    return f"arn:{partition or partition_of(region)}:{service}:{region}:{account}:{resource}"
 
 
 def parse_arn(text: str) -> Arn | None:

@@ -128,6 +128,47 @@ class Clock:
         self.fire_due()
         return self.now()
 
+    async def advance_settled(self, seconds: float, *, max_rounds: int = 100_000) -> int:
+        """Advance in steps, one due deadline at a time, letting the event loop run after each
+        until nothing new falls due before the target: Wait -> Retry back-off -> Wait completes
+        in one call, as if that much time had passed. Returns how many timers fired."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
+        target = self.now() + seconds
+        fired = await self._settle()
+        for _ in range(max_rounds):
+            due = self.next_deadline()
+            if due is None or due > target:
+                break
+            self._offset += max(0.0, due - self.now())
+            fired += self.fire_due()
+            fired += await self._settle()
+        self._offset += max(0.0, target - self.now())
+        fired += self.fire_due()
+        return fired + await self._settle()
+
+    async def _settle(self, quiet_rounds: int = 3, max_yields: int = 1000) -> int:
+        """Yield to the loop until the timers stop changing for a few rounds; fire any now due."""
+        fired = 0
+        quiet = 0
+        before = (len(self._timers), self.next_deadline())
+        for _ in range(max_yields):
+            await asyncio.sleep(0)
+            fired += self.fire_due()
+            after = (len(self._timers), self.next_deadline())
+            quiet = quiet + 1 if after == before else 0
+            if quiet >= quiet_rounds:
+                break
+            before = after
+        return fired
+
+    def reach(self, when: float) -> None:
+        """Move forward to at least `when` (a restored snapshot's time); never backwards."""
+        now = self.now()
+        if when > now:
+            self._offset += when - now
+            self._last = max(self._last, when)
+
     def fire_due(self) -> int:
         """Fire the timers whose time has come; returns how many fired."""
         fired = 0

@@ -51,7 +51,3 @@ class NotImplementedOperation(AwsError):
 
     def __init__(self, service: str, operation: str) -> None:
         super().__init__(f"The operation {operation} of service {service} is not implemented by stepstack yet.")
-
-
-class ServiceUnavailable(AwsError):
-    code, status, sender_fault = "ServiceUnavailable", 503, False

@@ -1,4 +1,4 @@
-"""State per account and region, built from plain dataclasses."""
+"""State per account and region: records (plain dataclasses) in one store each."""
 
 from __future__ import annotations
 
@@ -20,8 +20,15 @@ class AccountRegionStores(Generic[S]):
             store = self._stores[(account_id, region)] = self._factory()
         return store
 
+    def find(self, account_id: str, region: str) -> S | None:
+        """The store if it exists (inspection must not create one)."""
+        return self._stores.get((account_id, region))
+
     def items(self) -> Iterator[tuple[tuple[str, str], S]]:
         return iter(list(self._stores.items()))
+
+    def put(self, account_id: str, region: str, store: S) -> None:
+        self._stores[(account_id, region)] = store
 
     def reset(self) -> None:
         self._stores.clear()

@@ -15,6 +15,6 @@ Where we knowingly differ from AWS:
 """
 
 from services.sqs import message_ops, move_tasks, queue_ops  # noqa: F401  (registers the handlers)
-from services.sqs.service import directory, handlers
+from services.sqs.service import SqsService, create, operations
 
-__all__ = ["directory", "handlers"]
+__all__ = ["SqsService", "create", "operations"]

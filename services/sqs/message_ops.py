@@ -9,7 +9,6 @@ from typing import Any
 
 from services.core.context import Params, RequestContext, Result
 from services.core.errors import AwsError
-from services.core.ids import new_uuid
 from services.sqs.errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -21,7 +20,6 @@ from services.sqs.errors import (
     TooManyEntriesInBatchRequest,
 )
 from services.sqs.messages import (
-    Message,
     attributes_size,
     check_body,
     check_message_attributes,
@@ -30,9 +28,10 @@ from services.sqs.messages import (
     select_attributes,
     stored_attributes,
 )
-from services.sqs.queue import DEDUP_WINDOW, Queue
-from services.sqs.service import directory, handlers
-from services.sqs.store import SqsStore, decode_receipt, encode_receipt
+from services.sqs.queue import DEDUP_WINDOW, Queue, Taken
+from services.sqs.records import AttemptRecord, DedupRecord, MessageRecord, SqsStore
+from services.sqs.service import operations
+from services.sqs.store import decode_receipt, encode_receipt, queue_by_url, sqs_of
 
 Ctx = RequestContext[SqsStore]
 
@@ -77,8 +76,8 @@ def send_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
     limit = queue.int_attribute("MaximumMessageSize")
     if len(encoded) + (attributes_size(user_attributes) if user_attributes else 0) > limit:
         raise InvalidParameterValue(f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
-    message = Message(
-        message_id=new_uuid(),
+    message = MessageRecord(
+        message_id=ctx.ids.uuid(),
         body=body,
         md5_body=md5_hex(encoded),
         sent_at=ctx.clock.now(),
@@ -120,7 +119,7 @@ def send_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
     return _sent(message)
 
 
-def _sent(message: Message) -> Result:
+def _sent(message: MessageRecord | DedupRecord) -> Result:
     result: Result = {"MessageId": message.message_id, "MD5OfMessageBody": message.md5_body}
     if message.md5_attributes:
         result["MD5OfMessageAttributes"] = message.md5_attributes
@@ -131,15 +130,15 @@ def _sent(message: Message) -> Result:
     return result
 
 
-@handlers.operation("SendMessage")
+@operations.operation("SendMessage")
 async def send_message(ctx: Ctx, req: Params) -> Result:
-    return send_one(ctx, directory.by_url(ctx, req["QueueUrl"]), req)
+    return send_one(ctx, queue_by_url(ctx, req["QueueUrl"]), req)
 
 
 # -- receive ----------------------------------------------------------------------------
 
 
-def _system_attributes(message: Message, names: set[str]) -> dict[str, str]:
+def _system_attributes(message: MessageRecord, names: set[str]) -> dict[str, str]:
     every = "All" in names
     values = {
         "SenderId": message.sender_id,
@@ -161,7 +160,7 @@ def _system_attributes(message: Message, names: set[str]) -> dict[str, str]:
     return values if every else {k: v for k, v in values.items() if k in names}
 
 
-def _received(queue: Queue, message: Message, nonce: str, names: set[str], attribute_names: list[str]) -> Result:
+def _received(queue: Queue, message: MessageRecord, nonce: str, names: set[str], attribute_names: list[str]) -> Result:
     out: Result = {
         "MessageId": message.message_id,
         "ReceiptHandle": encode_receipt(queue, message.message_id, nonce),
@@ -179,9 +178,9 @@ def _received(queue: Queue, message: Message, nonce: str, names: set[str], attri
     return out
 
 
-@handlers.operation("ReceiveMessage", long_running=True)
+@operations.operation("ReceiveMessage", long_running=True)
 async def receive_message(ctx: Ctx, req: Params) -> Result:
-    queue = directory.by_url(ctx, req["QueueUrl"])
+    queue = queue_by_url(ctx, req["QueueUrl"])
     limit = req.get("MaxNumberOfMessages", 1)
     if not 1 <= limit <= MAX_BATCH:
         raise _invalid("MaxNumberOfMessages", limit, "Must be between 1 and 10, if provided.")
@@ -198,33 +197,36 @@ async def receive_message(ctx: Ctx, req: Params) -> Result:
     attempt = req.get("ReceiveRequestAttemptId") if queue.fifo else None
     taken = _retry_attempt(queue, attempt) if attempt else None
     if taken is None:
-        taken = await queue.receive(limit, visibility, wait)
+        taken = await queue.receive(limit, visibility, wait, sqs_of(ctx).closing)
         if attempt:
             now = ctx.clock.now()
-            if len(queue.attempts) >= 1000:  # forget attempts whose 5-minute window has passed
-                queue.attempts = {k: v for k, v in queue.attempts.items() if v[0] >= now}
-            queue.attempts[attempt] = (now + DEDUP_WINDOW, taken)
+            attempts = queue.record.attempts
+            if len(attempts) >= 1000:  # forget attempts whose 5-minute window has passed
+                queue.record.attempts = attempts = {k: v for k, v in attempts.items() if v.expires_at >= now}
+            attempts[attempt] = AttemptRecord(now + DEDUP_WINDOW, [[m.message_id, nonce] for m, nonce in taken])
     if not taken:
         return {}
     return {"Messages": [_received(queue, m, nonce, names, attribute_names) for m, nonce in taken]}
 
 
-def _retry_attempt(queue: Queue, attempt: str) -> list[tuple[Message, str]] | None:
+def _retry_attempt(queue: Queue, attempt: str) -> Taken | None:
     """The same messages again if the attempt is retried while they are still in flight."""
-    entry = queue.attempts.get(attempt)
+    entry = queue.record.attempts.get(attempt)
     if entry is None:
         return None
-    expires, taken = entry
-    if expires < queue.clock.now() or any(m.state != "inflight" or m.receipt_nonce != n for m, n in taken):
-        del queue.attempts[attempt]
+    taken = [(queue.messages.get(message_id), nonce) for message_id, nonce in entry.taken]
+    if entry.expires_at < queue.clock.now() or any(
+        m is None or m.state != "inflight" or m.receipt_nonce != n for m, n in taken
+    ):
+        del queue.record.attempts[attempt]
         return None
-    return taken
+    return taken  # type: ignore[return-value]
 
 
 # -- delete and visibility -----------------------------------------------------------------
 
 
-def _locate(queue: Queue, handle: str) -> tuple[Message | None, bool]:
+def _locate(queue: Queue, handle: str) -> tuple[MessageRecord | None, bool]:
     """(the message, whether the handle is its latest) for a receipt handle of this queue."""
     message_id, nonce, arn = decode_receipt(handle)
     if arn != queue.arn:
@@ -256,14 +258,14 @@ def change_visibility_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
     return {}
 
 
-@handlers.operation("DeleteMessage")
+@operations.operation("DeleteMessage")
 async def delete_message(ctx: Ctx, req: Params) -> Result:
-    return delete_one(ctx, directory.by_url(ctx, req["QueueUrl"]), req)
+    return delete_one(ctx, queue_by_url(ctx, req["QueueUrl"]), req)
 
 
-@handlers.operation("ChangeMessageVisibility")
+@operations.operation("ChangeMessageVisibility")
 async def change_message_visibility(ctx: Ctx, req: Params) -> Result:
-    return change_visibility_one(ctx, directory.by_url(ctx, req["QueueUrl"]), req)
+    return change_visibility_one(ctx, queue_by_url(ctx, req["QueueUrl"]), req)
 
 
 # -- batches ---------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def _check_batch(entries: list[Params], entry_name: str) -> None:
 async def _run_batch(
     ctx: Ctx, req: Params, entry_name: str, action: EntryAction, check: Callable[[list[Params]], None] | None = None
 ) -> Result:
-    queue = directory.by_url(ctx, req["QueueUrl"])
+    queue = queue_by_url(ctx, req["QueueUrl"])
     entries: list[Params] = req["Entries"]
     _check_batch(entries, entry_name)
     if check is not None:
@@ -313,17 +315,17 @@ def _check_batch_size(entries: list[Params]) -> None:
         raise BatchRequestTooLong(f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
 
 
-@handlers.operation("SendMessageBatch")
+@operations.operation("SendMessageBatch")
 async def send_message_batch(ctx: Ctx, req: Params) -> Result:
     return await _run_batch(ctx, req, "SendMessageBatchRequestEntry", send_one, _check_batch_size)
 
 
-@handlers.operation("DeleteMessageBatch")
+@operations.operation("DeleteMessageBatch")
 async def delete_message_batch(ctx: Ctx, req: Params) -> Result:
     return await _run_batch(ctx, req, "DeleteMessageBatchRequestEntry", delete_one)
 
 
-@handlers.operation("ChangeMessageVisibilityBatch")
+@operations.operation("ChangeMessageVisibilityBatch")
 async def change_message_visibility_batch(ctx: Ctx, req: Params) -> Result:
     return await _run_batch(ctx, req, "ChangeMessageVisibilityBatchRequestEntry", change_visibility_one)
 

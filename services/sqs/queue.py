@@ -1,19 +1,20 @@
-"""One queue's messages and their lifecycle, all driven by the service clock.
+"""One queue's runtime: its messages' lifecycle, driven by the service clock.
 
-Visible messages wait in per-group deques; `ready` lists the groups that may
-deliver now, in round-robin order. A standard queue without group ids is the
-single group None; with group ids (fair queues) no group can starve the others.
-A FIFO group is locked while any of its messages is in flight, and a message
-that becomes visible again goes back to its place in its group.
+The queue's state is its QueueRecord (records.py); everything here is built
+from it again by `rearm()` after a restore. Visible messages wait in per-group
+deques; `ready` lists the groups that may deliver now, in round-robin order. A
+standard queue without group ids is the single group None; with group ids
+(fair queues) no group can starve the others. A FIFO group is locked while any
+of its messages is in flight, and a message that becomes visible again goes
+back to its place in its group.
 
-Timers: one per delayed or in-flight message (end of delay / invisibility) and
-one per queue for retention. Long polls are futures woken when a message
-becomes visible; an idle poll costs a future and a timer, nothing else.
+Timers: one per delayed or in-flight message (at its `due_at`) and one per
+queue for retention. Long polls wait on the queue's Waiters; an idle poll costs
+a future and a timer, nothing else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from collections import Counter, OrderedDict, deque
@@ -21,51 +22,75 @@ from collections.abc import Callable
 from typing import Any
 
 from services.core.clock import Clock, Timer
-from services.core.ids import new_uuid, random_hex
+from services.core.events import ChangeEvents
+from services.core.ids import Ids
+from services.core.waiters import Waiters
 from services.sqs.errors import MessageNotInflight, OverLimit
-from services.sqs.messages import Message
+from services.sqs.records import DedupRecord, GroupKey, MessageRecord, QueueRecord
 
 MAX_INFLIGHT_STANDARD = 120_000
 MAX_INFLIGHT_FIFO = 20_000
 DEDUP_WINDOW = 300.0
 _SEQUENCE_BASE = 18_000_000_000_000_000_000
 
-GroupKey = str | None
+Taken = list[tuple[MessageRecord, str]]
 
 
 class Queue:
     def __init__(
         self,
-        name: str,
-        account: str,
-        region: str,
-        attributes: dict[str, str],
-        tags: dict[str, str],
+        record: QueueRecord,
         clock: Clock,
+        ids: Ids,
+        events: ChangeEvents,
         find_queue: Callable[[str], Queue | None],
     ) -> None:
-        self.name = name
-        self.account = account
-        self.region = region
-        self.arn = f"arn:aws:sqs:{region}:{account}:{name}"
-        self.fifo = name.endswith(".fifo")
-        self.attributes = attributes
-        self.tags = tags
+        self.record = record
+        self.name, self.account, self.region, self.arn = record.name, record.account, record.region, record.arn
+        self.fifo = record.fifo
+        self.attributes = record.attributes
+        self.tags = record.tags
+        self.messages = record.messages
         self.clock = clock
+        self.ids = ids
+        self.events = events
         self.find_queue = find_queue  # ARN -> queue, for dead-letter moves
-        self.created_at = self.modified_at = clock.now()
         self.deleted = False
-        self.last_purge: float | None = None
-        self.messages: dict[str, Message] = {}  # every live message, in enqueue order
-        self.groups: dict[GroupKey, deque[Message]] = {}
+        self.waiters = Waiters()
+        self.groups: dict[GroupKey, deque[MessageRecord]] = {}
         self.ready: OrderedDict[GroupKey, None] = OrderedDict()
         self.inflight_by_group: Counter[GroupKey] = Counter()
         self.counts = {"visible": 0, "inflight": 0, "delayed": 0}
-        self.waiters: dict[asyncio.Future[None], None] = {}
-        self.dedup: dict[tuple[GroupKey, str], tuple[float, Message]] = {}
-        self.attempts: dict[str, tuple[float, list[tuple[Message, str]]]] = {}
-        self._order = itertools.count(1)
+        self.timers: dict[str, Timer] = {}  # message id -> the end of its delay or invisibility
         self._retention_timer: Timer | None = None
+        self.rearm()
+
+    def rearm(self) -> None:
+        """Rebuild groups, counts and timers from the records (after a restore)."""
+        for message in sorted(self.messages.values(), key=lambda m: m.order):
+            state = message.state
+            if state == "visible":
+                message.state = "new"
+                self._make_visible(message, wake=False)
+            elif state == "inflight":
+                self.counts["inflight"] += 1
+                self.inflight_by_group[message.group_id] += 1
+                self._arm(message, self._visibility_expired)
+            elif state == "delayed":
+                self.counts["delayed"] += 1
+                self._arm(message, self._make_visible)
+        if self.fifo:
+            for key in self.inflight_by_group:
+                self.ready.pop(key, None)
+        self._schedule_retention()
+
+    def _arm(self, message: MessageRecord, callback: Callable[[MessageRecord], None]) -> None:
+        self.timers[message.message_id] = self.clock.call_at(message.due_at or 0.0, lambda: callback(message))
+
+    def _disarm(self, message: MessageRecord) -> None:
+        timer = self.timers.pop(message.message_id, None)
+        if timer is not None:
+            timer.cancel()
 
     # -- attributes --------------------------------------------------------------
 
@@ -83,37 +108,41 @@ class Queue:
                 self.attributes.pop(name, None)
             else:
                 self.attributes[name] = value
-        self.modified_at = self.clock.now()
+        self.record.modified_at = self.clock.now()
         if "MessageRetentionPeriod" in changes:
             self._schedule_retention()
 
     # -- sending -------------------------------------------------------------------
 
-    def find_duplicate(self, group_id: str | None, dedup_id: str) -> Message | None:
+    def find_duplicate(self, group_id: str | None, dedup_id: str) -> DedupRecord | None:
         now = self.clock.now()
-        while self.dedup:  # entries are in insertion (time) order: drop the expired head
-            key, (expires, _) = next(iter(self.dedup.items()))
-            if expires > now:
+        dedup = self.record.dedup
+        while dedup:  # entries are in insertion (time) order: drop the expired head
+            key, entry = next(iter(dedup.items()))
+            if entry.expires_at > now:
                 break
-            del self.dedup[key]
-        entry = self.dedup.get(self._dedup_key(group_id, dedup_id))
-        return entry[1] if entry is not None else None
+            del dedup[key]
+        return dedup.get(self._dedup_key(group_id, dedup_id))
 
-    def _dedup_key(self, group_id: str | None, dedup_id: str) -> tuple[GroupKey, str]:
+    def _dedup_key(self, group_id: str | None, dedup_id: str) -> str:
         per_group = self.attributes.get("DeduplicationScope") == "messageGroup"
-        return (group_id if per_group else None, dedup_id)
+        return f"{group_id}\n{dedup_id}" if per_group else dedup_id  # ids are printable: no newline
 
-    def enqueue(self, message: Message, delay: float) -> None:
-        message.order = next(self._order)
+    def enqueue(self, message: MessageRecord, delay: float) -> None:
+        message.order = self.record.next_order
+        self.record.next_order += 1
         if self.fifo:
             message.sequence_number = f"{_SEQUENCE_BASE + message.order:020d}"
             if message.dedup_id is not None:
-                key = self._dedup_key(message.group_id, message.dedup_id)
-                self.dedup[key] = (self.clock.now() + DEDUP_WINDOW, message)
+                self.record.dedup[self._dedup_key(message.group_id, message.dedup_id)] = DedupRecord(
+                    self.clock.now() + DEDUP_WINDOW, message.message_id, message.md5_body,
+                    message.md5_attributes, message.md5_system_attributes, message.sequence_number,
+                )
         self.messages[message.message_id] = message
         if delay > 0:
             self._set_state(message, "delayed")
-            message.timer = self.clock.call_later(delay, lambda: self._make_visible(message))
+            message.due_at = self.clock.now() + delay
+            self._arm(message, self._make_visible)
         else:
             self._make_visible(message)
         if self._retention_timer is None:
@@ -121,17 +150,21 @@ class Queue:
 
     # -- states ----------------------------------------------------------------------
 
-    def _set_state(self, message: Message, state: str) -> None:
-        if message.state in self.counts:
-            self.counts[message.state] -= 1
+    def _set_state(self, message: MessageRecord, state: str) -> None:
+        counts = self.counts
+        if message.state in counts:
+            counts[message.state] -= 1
         message.state = state
-        if state in self.counts:
-            self.counts[state] += 1
+        if state in counts:
+            counts[state] += 1
+        if self.events.active:
+            self.events.publish(self.arn, {"type": "MessageState", "messageId": message.message_id, "state": state})
 
-    def _make_visible(self, message: Message) -> None:
+    def _make_visible(self, message: MessageRecord, wake: bool = True) -> None:
         if message.state == "gone":
             return
-        message.timer = None
+        self.timers.pop(message.message_id, None)
+        message.due_at = None
         self._set_state(message, "visible")
         key = message.group_id
         group = self.groups.get(key)
@@ -144,15 +177,14 @@ class Queue:
             group.append(message)
         if key not in self.ready and not (self.fifo and self.inflight_by_group[key]):
             self.ready[key] = None
-        self._wake_one()
+        if wake:
+            self.waiters.wake_one()
 
-    def remove(self, message: Message) -> None:
+    def remove(self, message: MessageRecord) -> None:
         """Take a message out of the queue for good (deleted, expired, purged, moved)."""
         if message.state == "gone":
             return
-        if message.timer is not None:
-            message.timer.cancel()
-            message.timer = None
+        self._disarm(message)
         was_inflight = message.state == "inflight"
         self._set_state(message, "gone")
         self.messages.pop(message.message_id, None)
@@ -165,19 +197,19 @@ class Queue:
             del self.inflight_by_group[key]
             if self.fifo and self.groups.get(key) and key not in self.ready:
                 self.ready[key] = None
-                self._wake_one()
+                self.waiters.wake_one()
 
-    def _visibility_expired(self, message: Message) -> None:
+    def _visibility_expired(self, message: MessageRecord) -> None:
         if message.state != "inflight":
             return
-        message.timer = None
+        self.timers.pop(message.message_id, None)
         self._set_state(message, "returning")
         self._release_group(message.group_id)
         self._make_visible(message)
 
     # -- receiving ---------------------------------------------------------------------
 
-    def _next_visible(self, key: GroupKey) -> Message | None:
+    def _next_visible(self, key: GroupKey) -> MessageRecord | None:
         group = self.groups.get(key)
         while group:
             message = group.popleft()
@@ -190,7 +222,7 @@ class Queue:
             self.groups.pop(key, None)
             self.ready.pop(key, None)
 
-    def take(self, limit: int, visibility: int) -> list[tuple[Message, str]]:
+    def take(self, limit: int, visibility: int) -> Taken:
         """Up to `limit` visible messages, now in flight: (message, receipt nonce)."""
         cap = MAX_INFLIGHT_FIFO if self.fifo else MAX_INFLIGHT_STANDARD
         if self.counts["inflight"] >= cap and self.counts["visible"]:
@@ -198,7 +230,7 @@ class Queue:
         now = self.clock.now()
         retention = self.int_attribute("MessageRetentionPeriod")
         policy = self.redrive_policy
-        taken: list[tuple[Message, str]] = []
+        taken: Taken = []
         while len(taken) < limit and self.ready:
             key = next(iter(self.ready))
             message = self._next_visible(key)
@@ -228,63 +260,43 @@ class Queue:
                 self._drop_group_if_empty(key)
         return taken
 
-    def _deliver(self, message: Message, visibility: int, now: float) -> str:
+    def _deliver(self, message: MessageRecord, visibility: int, now: float) -> str:
         self._set_state(message, "inflight")
         self.inflight_by_group[message.group_id] += 1
         message.receive_count += 1
         if message.first_received_at is None:
             message.first_received_at = now
         message.received_at = now
-        message.receipt_nonce = random_hex(16)
-        message.timer = self.clock.call_at(now + visibility, lambda: self._visibility_expired(message))
+        message.receipt_nonce = self.ids.hex(16)
+        message.due_at = now + visibility
+        self._arm(message, self._visibility_expired)
         return message.receipt_nonce
 
-    async def receive(self, limit: int, visibility: int, wait: float) -> list[tuple[Message, str]]:
+    async def receive(self, limit: int, visibility: int, wait: float, closing: Callable[[], bool]) -> Taken:
         taken = self.take(limit, visibility)
         if taken or wait <= 0:
             return taken
         deadline = self.clock.now() + wait
-        loop = asyncio.get_running_loop()
-        while True:
-            waiter: asyncio.Future[None] = loop.create_future()
-            self.waiters[waiter] = None
-            timer = self.clock.call_at(deadline, lambda w=waiter: w.done() or w.set_result(None))
-            try:
-                await waiter
-            finally:
-                timer.cancel()
-                self.waiters.pop(waiter, None)
+        while not self.deleted and not closing() and self.clock.now() < deadline:
+            await self.waiters.wait(self.clock, deadline)
             if self.deleted:
                 return []
             taken = self.take(limit, visibility)
-            if taken or self.clock.now() >= deadline:
+            if taken:
                 return taken
-
-    def _wake_one(self) -> None:
-        while self.waiters:
-            waiter = next(iter(self.waiters))
-            del self.waiters[waiter]
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
-    def wake_all(self) -> None:
-        for waiter in list(self.waiters):
-            if not waiter.done():
-                waiter.set_result(None)
-        self.waiters.clear()
+        return []
 
     # -- in-flight changes -----------------------------------------------------------------
 
-    def change_visibility(self, message: Message, timeout: int) -> None:
+    def change_visibility(self, message: MessageRecord, timeout: int) -> None:
         if message.state != "inflight":
             raise MessageNotInflight("Message is not in flight.")
-        if message.timer is not None:
-            message.timer.cancel()
+        self._disarm(message)
         if timeout == 0:
             self._visibility_expired(message)
         else:
-            message.timer = self.clock.call_later(timeout, lambda: self._visibility_expired(message))
+            message.due_at = self.clock.now() + timeout
+            self._arm(message, self._visibility_expired)
 
     def purge(self) -> None:
         for message in list(self.messages.values()):
@@ -292,7 +304,7 @@ class Queue:
         self.groups.clear()
         self.ready.clear()
         self.inflight_by_group.clear()
-        self.last_purge = self.clock.now()
+        self.record.last_purge = self.clock.now()
 
     def close(self) -> None:
         """The queue is deleted: drop its messages and timers, release its long polls."""
@@ -300,7 +312,17 @@ class Queue:
         self.purge()
         if self._retention_timer is not None:
             self._retention_timer.cancel()
-        self.wake_all()
+        self.waiters.close()
+
+    def stop(self) -> None:
+        """The application drops its state (reset, restore): timers go, records stay as they are."""
+        self.deleted = True
+        for timer in self.timers.values():
+            timer.cancel()
+        self.timers.clear()
+        if self._retention_timer is not None:
+            self._retention_timer.cancel()
+        self.waiters.close()
 
     # -- retention ----------------------------------------------------------------------
 
@@ -327,7 +349,7 @@ class Queue:
 
     # -- dead letters -----------------------------------------------------------------------
 
-    def _dead_letter(self, message: Message, policy: dict[str, Any]) -> bool:
+    def _dead_letter(self, message: MessageRecord, policy: dict[str, Any]) -> bool:
         target = self.find_queue(str(policy.get("deadLetterTargetArn", "")))
         if target is None or target.deleted:
             return False
@@ -335,14 +357,14 @@ class Queue:
         target.accept_dead_letter(message, self.arn)
         return True
 
-    def accept_dead_letter(self, message: Message, source_arn: str) -> None:
+    def accept_dead_letter(self, message: MessageRecord, source_arn: str) -> None:
         # standard queues keep the original enqueue time (retention counts from it); FIFO restarts it
         sent_at = self.clock.now() if self.fifo else message.sent_at
         self.enqueue(message.moved(sent_at, source_arn, keep_receives=True), 0)
 
     # -- inspection -------------------------------------------------------------------------
 
-    def snapshot(self) -> list[dict[str, Any]]:
+    def inspect(self) -> list[dict[str, Any]]:
         return [
             {
                 "MessageId": m.message_id,
@@ -355,7 +377,3 @@ class Queue:
             }
             for m in self.messages.values()
         ]
-
-
-def new_message_id() -> str:
-    return new_uuid()

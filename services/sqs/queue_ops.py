@@ -19,9 +19,11 @@ from services.sqs.errors import (
     QueueDoesNotExist,
     QueueNameExists,
 )
+from services.core.arns import build_arn, partition_of
 from services.sqs.queue import Queue
-from services.sqs.service import directory, handlers
-from services.sqs.store import NO_QUEUE, SqsStore, queue_url
+from services.sqs.records import QueueRecord, SqsStore
+from services.sqs.service import operations
+from services.sqs.store import NO_QUEUE, queue_by_arn, queue_by_url, queue_url, sqs_of
 
 Ctx = RequestContext[SqsStore]
 
@@ -39,14 +41,19 @@ RECREATE_WAIT = 60.0
 
 
 def _queue(ctx: Ctx, req: Params) -> Queue:
-    return directory.by_url(ctx, req["QueueUrl"])
+    return queue_by_url(ctx, req["QueueUrl"])
+
+
+def dead_letter_target(record: QueueRecord) -> str | None:
+    raw = record.attributes.get("RedrivePolicy")
+    return json.loads(raw).get("deadLetterTargetArn") if raw else None
 
 
 def _invalid(parameter: str, value: Any, reason: str) -> InvalidParameterValue:
     return InvalidParameterValue(f"Value {value} for parameter {parameter} is invalid. Reason: {reason}")
 
 
-def check_redrive_policy(queue_name: str, queue_arn: str, fifo: bool, raw: str) -> str:
+def check_redrive_policy(ctx: Ctx, queue_arn: str, fifo: bool, raw: str) -> str:
     """A normalized RedrivePolicy, or the error AWS gives for it."""
     if raw == "":
         return raw
@@ -61,7 +68,7 @@ def check_redrive_policy(queue_name: str, queue_arn: str, fifo: bool, raw: str) 
         count = 0
     if not 1 <= count <= 1000:
         raise _invalid("RedrivePolicy", raw, f"Invalid value for maxReceiveCount: {policy.get('maxReceiveCount')}, valid values are from 1 to 1000 both inclusive.")
-    target = directory.by_arn(target_arn)
+    target = queue_by_arn(ctx, target_arn)
     if target is None:
         raise _invalid("RedrivePolicy", raw, "Dead letter target does not exist.")
     if target.fifo != fifo:
@@ -103,7 +110,7 @@ def _check_combinations(checked: dict[str, str], current: dict[str, str]) -> Non
 
 
 def _checked_attributes(
-    name: str, arn: str, fifo: bool, given: dict[str, str], creating: bool, current: dict[str, str] | None = None
+    ctx: Ctx, arn: str, fifo: bool, given: dict[str, str], creating: bool, current: dict[str, str] | None = None
 ) -> dict[str, str]:
     checked = attrs.validate(given, fifo=fifo, creating=creating)
     current = current if current is not None else attrs.defaults(fifo)
@@ -113,7 +120,7 @@ def _checked_attributes(
     elif checked.get("SqsManagedSseEnabled") == "true" and current.get("KmsMasterKeyId"):
         checked["KmsMasterKeyId"] = ""
     if "RedrivePolicy" in checked:
-        checked["RedrivePolicy"] = check_redrive_policy(name, arn, fifo, checked["RedrivePolicy"])
+        checked["RedrivePolicy"] = check_redrive_policy(ctx, arn, fifo, checked["RedrivePolicy"])
     if "RedriveAllowPolicy" in checked:
         checked["RedriveAllowPolicy"] = check_redrive_allow_policy(checked["RedriveAllowPolicy"])
     return checked
@@ -127,7 +134,7 @@ def _check_tags(tags: dict[str, str], existing: int = 0) -> None:
             raise InvalidParameterValue(f"Tag {key} is invalid: keys are 1 to 128 characters, values up to 256.")
 
 
-@handlers.operation("CreateQueue")
+@operations.operation("CreateQueue")
 async def create_queue(ctx: Ctx, req: Params) -> Result:
     name: str = req["QueueName"]
     given = dict(req.get("Attributes") or {})
@@ -142,8 +149,8 @@ async def create_queue(ctx: Ctx, req: Params) -> Result:
         )
     if not fifo and not _STANDARD_NAME.fullmatch(name):
         raise InvalidParameterValue("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
-    arn = f"arn:aws:sqs:{ctx.region}:{ctx.account_id}:{name}"
-    checked = _checked_attributes(name, arn, fifo, given, creating=True)
+    arn = build_arn("sqs", ctx.region, ctx.account_id, name)
+    checked = _checked_attributes(ctx, arn, fifo, given, creating=True)
     tags = dict(req.get("tags") or {})
     _check_tags(tags)
     store = ctx.store
@@ -156,16 +163,17 @@ async def create_queue(ctx: Ctx, req: Params) -> Result:
     deleted_at = store.deleted_at.get(name)
     if ctx.strict and deleted_at is not None and ctx.clock.now() - deleted_at < RECREATE_WAIT:
         raise QueueDeletedRecently("You must wait 60 seconds after deleting a queue before you can create another with the same name.")
-    queue = Queue(name, ctx.account_id, ctx.region, {**attrs.defaults(fifo), **checked}, tags, ctx.clock, directory.by_arn)
-    store.queues[name] = queue
+    now = ctx.clock.now()
+    record = QueueRecord(name, ctx.account_id, ctx.region, arn, fifo, {**attrs.defaults(fifo), **checked}, tags, now, now)
+    store.queues[name] = record
+    sqs_of(ctx).open_queue(record)
     return {"QueueUrl": queue_url(ctx.host, ctx.account_id, name)}
 
 
-@handlers.operation("GetQueueUrl")
+@operations.operation("GetQueueUrl")
 async def get_queue_url(ctx: Ctx, req: Params) -> Result:
     owner = req.get("QueueOwnerAWSAccountId") or ctx.account_id
-    store = ctx.store if owner == ctx.account_id else handlers.stores.get(owner, ctx.region)  # type: ignore[union-attr]
-    queue = store.queues.get(req["QueueName"])
+    queue = ctx.store_at(owner, ctx.region).queues.get(req["QueueName"])
     if queue is None:
         raise QueueDoesNotExist(NO_QUEUE)
     return {"QueueUrl": queue_url(ctx.host, owner, queue.name)}
@@ -193,10 +201,10 @@ def _page(names: list[str], req: Params, token_for: str) -> tuple[list[str], str
     return page, token
 
 
-@handlers.operation("ListQueues")
+@operations.operation("ListQueues")
 async def list_queues(ctx: Ctx, req: Params) -> Result:
     prefix = req.get("QueueNamePrefix", "")
-    names = sorted(n for n, q in ctx.store.queues.items() if n.startswith(prefix) and not q.deleted)
+    names = sorted(n for n in ctx.store.queues if n.startswith(prefix))
     page, token = _page(names, req, f"list:{prefix}")
     result: Result = {}
     if page:
@@ -206,11 +214,11 @@ async def list_queues(ctx: Ctx, req: Params) -> Result:
     return result
 
 
-@handlers.operation("DeleteQueue")
+@operations.operation("DeleteQueue")
 async def delete_queue(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
-    queue.close()
-    store = handlers.stores.get(queue.account, queue.region)  # type: ignore[union-attr]
+    sqs_of(ctx).close_queue(queue)
+    store = ctx.store_at(queue.account, queue.region)
     store.queues.pop(queue.name, None)
     store.deleted_at[queue.name] = ctx.clock.now()
     return {}
@@ -222,14 +230,14 @@ def queue_attributes(queue: Queue) -> dict[str, str]:
         ApproximateNumberOfMessages=str(queue.counts["visible"]),
         ApproximateNumberOfMessagesNotVisible=str(queue.counts["inflight"]),
         ApproximateNumberOfMessagesDelayed=str(queue.counts["delayed"]),
-        CreatedTimestamp=str(int(queue.created_at)),
-        LastModifiedTimestamp=str(int(queue.modified_at)),
+        CreatedTimestamp=str(int(queue.record.created_at)),
+        LastModifiedTimestamp=str(int(queue.record.modified_at)),
         QueueArn=queue.arn,
     )
     return values
 
 
-@handlers.operation("GetQueueAttributes")
+@operations.operation("GetQueueAttributes")
 async def get_queue_attributes(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     names = req.get("AttributeNames") or []
@@ -245,26 +253,27 @@ async def get_queue_attributes(ctx: Ctx, req: Params) -> Result:
     return {"Attributes": values} if values else {}
 
 
-@handlers.operation("SetQueueAttributes")
+@operations.operation("SetQueueAttributes")
 async def set_queue_attributes(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     given = dict(req["Attributes"])
     if "FifoQueue" in given:
         raise InvalidAttributeName("Unknown Attribute FifoQueue.")
-    queue.set_attributes(_checked_attributes(queue.name, queue.arn, queue.fifo, given, False, queue.attributes))
+    queue.set_attributes(_checked_attributes(ctx, queue.arn, queue.fifo, given, False, queue.attributes))
     return {}
 
 
-@handlers.operation("PurgeQueue")
+@operations.operation("PurgeQueue")
 async def purge_queue(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
-    if ctx.strict and queue.last_purge is not None and ctx.clock.now() - queue.last_purge < 60:
+    last_purge = queue.record.last_purge
+    if ctx.strict and last_purge is not None and ctx.clock.now() - last_purge < 60:
         raise PurgeQueueInProgress(f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
     queue.purge()
     return {}
 
 
-@handlers.operation("TagQueue")
+@operations.operation("TagQueue")
 async def tag_queue(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     tags = dict(req["Tags"])
@@ -273,7 +282,7 @@ async def tag_queue(ctx: Ctx, req: Params) -> Result:
     return {}
 
 
-@handlers.operation("UntagQueue")
+@operations.operation("UntagQueue")
 async def untag_queue(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     for key in req["TagKeys"]:
@@ -281,13 +290,13 @@ async def untag_queue(ctx: Ctx, req: Params) -> Result:
     return {}
 
 
-@handlers.operation("ListQueueTags")
+@operations.operation("ListQueueTags")
 async def list_queue_tags(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     return {"Tags": dict(queue.tags)} if queue.tags else {}
 
 
-@handlers.operation("AddPermission")
+@operations.operation("AddPermission")
 async def add_permission(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     label = req["Label"]
@@ -311,7 +320,7 @@ async def add_permission(ctx: Ctx, req: Params) -> Result:
     statements.append({
         "Sid": label,
         "Effect": "Allow",
-        "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in req["AWSAccountIds"]]},
+        "Principal": {"AWS": [build_arn("iam", "", account, "root", partition=partition_of(ctx.region)) for account in req["AWSAccountIds"]]},
         "Action": [f"SQS:{action}" for action in req["Actions"]],
         "Resource": queue.arn,
     })
@@ -320,7 +329,7 @@ async def add_permission(ctx: Ctx, req: Params) -> Result:
     return {}
 
 
-@handlers.operation("RemovePermission")
+@operations.operation("RemovePermission")
 async def remove_permission(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     label = req["Label"]
@@ -334,14 +343,11 @@ async def remove_permission(ctx: Ctx, req: Params) -> Result:
     return {}
 
 
-@handlers.operation("ListDeadLetterSourceQueues")
+@operations.operation("ListDeadLetterSourceQueues")
 async def list_dead_letter_source_queues(ctx: Ctx, req: Params) -> Result:
     target = _queue(ctx, req)
-    store = handlers.stores.get(target.account, target.region)  # type: ignore[union-attr]
-    names = sorted(
-        q.name for q in store.queues.values()
-        if (policy := q.redrive_policy) is not None and policy.get("deadLetterTargetArn") == target.arn
-    )
+    store = ctx.store_at(target.account, target.region)
+    names = sorted(q.name for q in store.queues.values() if dead_letter_target(q) == target.arn)
     page, token = _page(names, req, f"dlq:{target.arn}")
     result: Result = {"queueUrls": [queue_url(ctx.host, target.account, n) for n in page]}
     if token:

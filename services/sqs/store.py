@@ -1,29 +1,23 @@
-"""Queues per account and region; queue URLs, ARNs and receipt handles."""
+"""Queue URLs, ARNs and receipt handles, and finding a queue from a request."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from services.core.arns import parse_arn
 from services.core.context import RequestContext
 from services.sqs.errors import QueueDoesNotExist, ReceiptHandleIsInvalid
-from services.sqs.queue import Queue
+from services.sqs.records import SqsStore
 
 if TYPE_CHECKING:
-    from services.core.stores import AccountRegionStores
+    from services.sqs.queue import Queue
+    from services.sqs.service import SqsService
 
 NO_QUEUE = "The specified queue does not exist."
 
-
-@dataclass
-class SqsStore:
-    queues: dict[str, Queue] = field(default_factory=dict)  # by name
-    deleted_at: dict[str, float] = field(default_factory=dict)  # name -> when (strict mode)
-    move_tasks: dict[str, Any] = field(default_factory=dict)  # task handle -> task
+Ctx = RequestContext[SqsStore]
 
 
 def queue_url(host: str, account: str, name: str) -> str:
@@ -41,38 +35,30 @@ def split_queue_url(url: str) -> tuple[str | None, str]:
     return None, parts[-1] if parts else ""
 
 
-class QueueDirectory:
-    """Finds queues across accounts and regions (a URL or ARN names its owner)."""
+def sqs_of(ctx: Ctx) -> SqsService:
+    return ctx.service  # type: ignore[return-value]
 
-    def __init__(self, stores: AccountRegionStores[SqsStore]) -> None:
-        self.stores = stores
 
-    def by_url(self, ctx: RequestContext[SqsStore], url: str) -> Queue:
-        account, name = split_queue_url(url)
-        store = ctx.store if account in (None, ctx.account_id) else self.stores.get(account, ctx.region)
-        queue = store.queues.get(name)
-        if queue is None or queue.deleted:
-            raise QueueDoesNotExist(NO_QUEUE)
-        return queue
+def queue_by_url(ctx: Ctx, url: str) -> Queue:
+    """The queue a URL names (its account may be another's), or QueueDoesNotExist."""
+    account, name = split_queue_url(url)
+    store = ctx.store if account is None or account == ctx.account_id else ctx.store_at(account, ctx.region)
+    record = store.queues.get(name)
+    queue = sqs_of(ctx).runtimes.get(record.arn) if record is not None else None
+    if queue is None or queue.deleted:
+        raise QueueDoesNotExist(NO_QUEUE)
+    return queue
 
-    def find_url(self, url: str, default_account: str, region: str) -> Queue | None:
-        """A queue by URL outside a request (inspection); None when there is none."""
-        account, name = split_queue_url(url)
-        queue = self.stores.get(account or default_account, region).queues.get(name)
-        return queue if queue is not None and not queue.deleted else None
 
-    def by_arn(self, arn: str) -> Queue | None:
-        parts = parse_arn(arn)
-        if parts is None or parts.service != "sqs":
-            return None
-        queue = self.stores.get(parts.account, parts.region).queues.get(parts.resource)
-        return queue if queue is not None and not queue.deleted else None
+def queue_by_arn(ctx: Ctx, arn: str) -> Queue | None:
+    return sqs_of(ctx).queue_by_arn(arn)
 
-    def require_arn(self, arn: str) -> Queue:
-        queue = self.by_arn(arn)
-        if queue is None:
-            raise QueueDoesNotExist(NO_QUEUE)
-        return queue
+
+def require_queue_arn(ctx: Ctx, arn: str) -> Queue:
+    queue = queue_by_arn(ctx, arn)
+    if queue is None:
+        raise QueueDoesNotExist(NO_QUEUE)
+    return queue
 
 
 def encode_receipt(queue: Queue, message_id: str, nonce: str) -> str:

@@ -1,8 +1,8 @@
-"""The Step Functions emulator. Operations registered on `handlers` work as AWS
+"""The Step Functions emulator. Operations registered on `operations` work as AWS
 documents them; the rest answer NotImplemented (501) and are listed as such in
 docs/coverage.md."""
 
 from services.stepfunctions import execution_ops, machine_ops  # noqa: F401  (registers the handlers)
-from services.stepfunctions.service import handlers
+from services.stepfunctions.service import SfnService, create, operations
 
-__all__ = ["handlers"]
+__all__ = ["SfnService", "create", "operations"]

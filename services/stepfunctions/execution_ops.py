@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from services.core.context import Params, RequestContext, Result
-from services.core.ids import new_uuid
 from services.stepfunctions.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -22,24 +21,15 @@ from services.stepfunctions.errors import (
     StateMachineDeleting,
     StateMachineTypeNotSupported,
 )
-from services.stepfunctions.integrations.activities import ActivityBroker
 from services.stepfunctions.interpreter.dataflow import MAX_PAYLOAD
-from services.stepfunctions.interpreter.execution import Execution
-from services.stepfunctions.interpreter.history import History
+from services.stepfunctions.interpreter.history import History, event_to_wire
 from services.stepfunctions.interpreter.runner import Runner
-from services.stepfunctions.machine_ops import _store_of, describe, require_activity, require_state_machine
-from services.stepfunctions.models import SfnStore, StateMachine
+from services.stepfunctions.machine_ops import describe, require_activity, require_state_machine, sfn_of, store_of
+from services.stepfunctions.models import Execution, HistoryEvent, SfnStore, StateMachine
 from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
-from services.stepfunctions.service import handlers
+from services.stepfunctions.service import operations
 
 Ctx = RequestContext[SfnStore]
-
-
-def broker_of(ctx: Ctx, store: SfnStore | None = None) -> ActivityBroker:
-    store = store or ctx.store
-    if store.broker is None:
-        store.broker = ActivityBroker(ctx.clock)
-    return store.broker
 
 
 def _checked_input(text: str | None) -> str:
@@ -54,42 +44,52 @@ def _checked_input(text: str | None) -> str:
 
 
 def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
+    sfn = sfn_of(ctx)
     kind = "express" if machine.type == "EXPRESS" else "execution"
-    names = (machine.name, name, new_uuid()) if kind == "express" else (machine.name, name)
+    names = (machine.name, name, ctx.ids.uuid()) if kind == "express" else (machine.name, name)
     arn = resource_arn(ctx.region, ctx.account_id, kind, *names)
+    definition = sfn.parsed(machine.definition)
     execution = Execution(
-        arn, name, machine.arn, machine.name, machine.type, machine.parsed, machine.definition,
-        machine.role_arn, text, ctx.clock.now(), History(ctx.clock),
+        arn, name, machine.arn, machine.name, machine.type, machine.definition, machine.role_arn, text, ctx.clock.now()
     )
-    store = ctx.store
-    store.executions[arn] = execution
-    runner = Runner(execution, ctx.clock, broker_of(ctx))
-    timeout = machine.parsed.timeout_seconds
+    ctx.store.executions[arn] = execution
+    events = ctx.events
+
+    def on_event(event: HistoryEvent) -> None:
+        if events.active:
+            events.publish(arn, {"type": "HistoryEvent", "id": event.id, "eventType": event.type})
+
+    history = History(execution.events, ctx.clock, on_event)
+    runner = Runner(execution, definition, history, ctx.clock, sfn.broker, sfn.finish, ctx.ids.derived_random(arn))
 
     async def run() -> None:
         try:
             await runner.run()
         except asyncio.CancelledError:
-            pass  # stopped or timed out: whoever cancelled recorded why
+            pass  # stopped, timed out or reset: whoever cancelled recorded why
 
-    execution.task = asyncio.ensure_future(run())
-    if timeout is not None:
+    task = ctx.tasks.spawn(f"stepfunctions execution {arn}", run(), owner=sfn.owner(ctx.account_id, ctx.region))
+    if definition.timeout_seconds is not None:
+        execution.timeout_at = ctx.clock.now() + definition.timeout_seconds
+
         def timed_out() -> None:
-            if execution.running and execution.task is not None:
-                execution.task.cancel()
-                execution.history.add("ExecutionTimedOut", {"error": "States.Timeout", "cause": ""})
-                execution.finish("TIMED_OUT", ctx.clock.now(), error="States.Timeout", cause="")
+            if execution.running:
+                task.cancel()
+                history.add("ExecutionTimedOut", {"error": "States.Timeout", "cause": ""})
+                sfn.finish(execution, "TIMED_OUT", error="States.Timeout", cause="")
 
-        ctx.clock.call_later(timeout, timed_out)
+        sfn.timeouts[arn] = ctx.clock.call_at(execution.timeout_at, timed_out)
+    sfn.running[arn] = task
+    task.add_done_callback(lambda _: sfn.running.pop(arn, None))
     return execution
 
 
-@handlers.operation("StartExecution")
+@operations.operation("StartExecution")
 async def start_execution(ctx: Ctx, req: Params) -> Result:
     machine = require_state_machine(ctx, req["stateMachineArn"])
     if machine.status != "ACTIVE":
         raise StateMachineDeleting(f"State Machine is being deleted: '{machine.arn}'")
-    name = req.get("name") or new_uuid()
+    name = req.get("name") or ctx.ids.uuid()
     check_name(name)
     text = _checked_input(req.get("input"))
     if machine.type == "STANDARD":
@@ -103,15 +103,16 @@ async def start_execution(ctx: Ctx, req: Params) -> Result:
     return {"executionArn": execution.arn, "startDate": execution.started_at}
 
 
-@handlers.operation("StartSyncExecution", long_running=True)
+@operations.operation("StartSyncExecution", long_running=True)
 async def start_sync_execution(ctx: Ctx, req: Params) -> Result:
     machine = require_state_machine(ctx, req["stateMachineArn"])
     if machine.type != "EXPRESS":
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
-    name = req.get("name") or new_uuid()
+    name = req.get("name") or ctx.ids.uuid()
     check_name(name)
     execution = _launch(ctx, machine, name, _checked_input(req.get("input")))
-    await execution.finished.wait()
+    if execution.running:
+        await ctx.events.wait_for(execution.arn, lambda event: event["type"] == "ExecutionStatus")
     result = _summary(execution)
     result.update(input=execution.input_text, inputDetails={"included": True})
     result["billingDetails"] = {
@@ -141,14 +142,14 @@ def _summary(execution: Execution) -> Result:
 
 
 def require_execution(ctx: Ctx, arn: str) -> Execution:
-    store = _store_of(ctx, arn, "execution", "express")
+    store = store_of(ctx, arn, "execution", "express")
     execution = store.executions.get(arn)
     if execution is None:
         raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
     return execution
 
 
-@handlers.operation("DescribeExecution")
+@operations.operation("DescribeExecution")
 async def describe_execution(ctx: Ctx, req: Params) -> Result:
     execution = require_execution(ctx, req["executionArn"])
     result = _summary(execution)
@@ -156,15 +157,15 @@ async def describe_execution(ctx: Ctx, req: Params) -> Result:
     return result
 
 
-@handlers.operation("DescribeStateMachineForExecution")
+@operations.operation("DescribeStateMachineForExecution")
 async def describe_state_machine_for_execution(ctx: Ctx, req: Params) -> Result:
     execution = require_execution(ctx, req["executionArn"])
-    store = _store_of(ctx, execution.machine_arn, "stateMachine")
+    store = store_of(ctx, execution.machine_arn, "stateMachine")
     machine = store.state_machines.get(execution.machine_arn)
     result: Result = {
         "stateMachineArn": execution.machine_arn,
         "name": execution.machine_name,
-        "definition": execution.definition_text,
+        "definition": execution.definition,
         "roleArn": execution.role_arn,
         "updateDate": execution.started_at,
     }
@@ -174,23 +175,25 @@ async def describe_state_machine_for_execution(ctx: Ctx, req: Params) -> Result:
     return result
 
 
-@handlers.operation("StopExecution")
+@operations.operation("StopExecution")
 async def stop_execution(ctx: Ctx, req: Params) -> Result:
     execution = require_execution(ctx, req["executionArn"])
     if execution.running:
-        if execution.task is not None:
-            execution.task.cancel()
+        sfn = sfn_of(ctx)
+        task = sfn.running.get(execution.arn)
+        if task is not None:
+            task.cancel()
         details: dict[str, Any] = {}
         if req.get("error") is not None:
             details["error"] = req["error"]
         if req.get("cause") is not None:
             details["cause"] = req["cause"]
-        execution.history.add("ExecutionAborted", details)
-        execution.finish("ABORTED", ctx.clock.now(), error=req.get("error"), cause=req.get("cause"))
+        History(execution.events, ctx.clock).add("ExecutionAborted", details)
+        sfn.finish(execution, "ABORTED", error=req.get("error"), cause=req.get("cause"))
     return {"stopDate": execution.stopped_at}
 
 
-@handlers.operation("ListExecutions")
+@operations.operation("ListExecutions")
 async def list_executions(ctx: Ctx, req: Params) -> Result:
     machine_arn = req.get("stateMachineArn")
     if machine_arn is None:
@@ -212,78 +215,50 @@ async def list_executions(ctx: Ctx, req: Params) -> Result:
     return paged_result("executions", executions, req, item)
 
 
-@handlers.operation("GetExecutionHistory")
+@operations.operation("GetExecutionHistory")
 async def get_execution_history(ctx: Ctx, req: Params) -> Result:
     arn = req["executionArn"]
     arn_parts(arn, "execution", "express")
     if ":express:" in arn:
         raise InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'")
     execution = require_execution(ctx, arn)
-    events = list(execution.history.events)
+    events = list(execution.events)
     if req.get("reverseOrder"):
         events.reverse()
     include = req.get("includeExecutionData", True)
-    return paged_result("events", events, req, lambda e: e.to_wire(include))
+    return paged_result("events", events, req, lambda e: event_to_wire(e, include))
 
 
 # -- activity workers ---------------------------------------------------------------------
 
 
-@handlers.operation("GetActivityTask", long_running=True)
+@operations.operation("GetActivityTask", long_running=True)
 async def get_activity_task(ctx: Ctx, req: Params) -> Result:
     activity = require_activity(ctx, req["activityArn"])
-    store = _store_of(ctx, activity.arn, "activity")
-    task = await broker_of(ctx, store).poll(activity.arn, req.get("workerName") or "")
+    task = await sfn_of(ctx).broker.poll(activity.arn, req.get("workerName") or "")
     if task is None:
         return {}
     return {"taskToken": task.token, "input": task.input}
 
 
-def _all_brokers(ctx: Ctx) -> list[ActivityBroker]:
-    brokers = [broker_of(ctx)]
-    brokers += [s.broker for _, s in handlers.stores.items() if s.broker is not None and s.broker is not brokers[0]]  # type: ignore[union-attr]
-    return brokers
-
-
-def _settle(ctx: Ctx, token: str, action: str, *args: str) -> None:
-    """Find the broker that issued the token (tokens are global, like AWS's)."""
-    brokers = _all_brokers(ctx)
-    owner = next((b for b in brokers if token in b.live), None)
-    if owner is None:
-        owner = next((b for b in brokers if token in b.settled), brokers[0])
-    getattr(owner, action)(token, *args)
-
-
-@handlers.operation("SendTaskSuccess")
+@operations.operation("SendTaskSuccess")
 async def send_task_success(ctx: Ctx, req: Params) -> Result:
     output = req["output"]
     try:
         json.loads(output)
     except ValueError:
         raise InvalidOutput(f"Invalid Output: '{output[:100]}'") from None
-    _settle(ctx, req["taskToken"], "succeed", output)
+    sfn_of(ctx).broker.succeed(req["taskToken"], output)
     return {}
 
 
-@handlers.operation("SendTaskFailure")
+@operations.operation("SendTaskFailure")
 async def send_task_failure(ctx: Ctx, req: Params) -> Result:
-    _settle(ctx, req["taskToken"], "fail", req.get("error", ""), req.get("cause", ""))
+    sfn_of(ctx).broker.fail(req["taskToken"], req.get("error", ""), req.get("cause", ""))
     return {}
 
 
-@handlers.operation("SendTaskHeartbeat")
+@operations.operation("SendTaskHeartbeat")
 async def send_task_heartbeat(ctx: Ctx, req: Params) -> Result:
-    _settle(ctx, req["taskToken"], "heartbeat")
+    sfn_of(ctx).broker.heartbeat(req["taskToken"])
     return {}
-
-
-@handlers.on_reset
-def _stop_everything() -> None:
-    for _, store in handlers.stores.items():  # type: ignore[union-attr]
-        for execution in store.executions.values():
-            if execution.task is not None and not execution.task.done():
-                execution.task.cancel()
-            if execution.running:  # whoever waits on it (StartSyncExecution) gets an answer
-                execution.finish("ABORTED", execution.history.clock.now(), error="States.Aborted", cause="stepstack was reset")
-        if store.broker is not None:
-            store.broker.close()

@@ -11,13 +11,11 @@ from typing import Any
 
 from services.core.arns import parse_arn
 from services.core.context import Params, RequestContext, Result
-from services.core.ids import new_uuid
 from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
 from services.stepfunctions.asl.parser import parse_definition
 from services.stepfunctions.errors import (
     ActivityDoesNotExist,
     InvalidArn,
-    InvalidDefinition,
     InvalidLoggingConfiguration,
     MissingRequiredParameter,
     ResourceNotFound,
@@ -28,7 +26,7 @@ from services.stepfunctions.errors import (
 )
 from services.stepfunctions.models import Activity, SfnStore, StateMachine
 from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
-from services.stepfunctions.service import handlers
+from services.stepfunctions.service import SfnService, operations
 
 Ctx = RequestContext[SfnStore]
 MAX_TAGS = 50
@@ -36,18 +34,18 @@ DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 DEFAULT_TRACING = {"enabled": False}
 
 
-def parsed_definition(text: str) -> Any:
-    try:
-        return parse_definition(text)
-    except DefinitionProblems as problems:
-        raise InvalidDefinition(problems.message) from None
+def sfn_of(ctx: Ctx) -> SfnService:
+    return ctx.service  # type: ignore[return-value]
 
 
-def _store_of(ctx: Ctx, arn: str, *kinds: str) -> SfnStore:
+def parsed_definition(ctx: Ctx, text: str) -> Any:
+    return sfn_of(ctx).parsed(text)
+
+
+def store_of(ctx: Ctx, arn: str, *kinds: str) -> SfnStore:
+    """The store of the account and region an ARN names (InvalidArn if it is none of `kinds`)."""
     region, account, _, _ = arn_parts(arn, *kinds)
-    if (region, account) == (ctx.region, ctx.account_id):
-        return ctx.store
-    return handlers.stores.get(account, region)  # type: ignore[union-attr]
+    return ctx.store_at(account, region)
 
 
 def _still_running(store: SfnStore, machine_arn: str) -> bool:
@@ -55,7 +53,7 @@ def _still_running(store: SfnStore, machine_arn: str) -> bool:
 
 
 def require_state_machine(ctx: Ctx, arn: str) -> StateMachine:
-    store = _store_of(ctx, arn, "stateMachine")
+    store = store_of(ctx, arn, "stateMachine")
     machine = store.state_machines.get(arn)
     if machine is not None and machine.status == "DELETING" and not _still_running(store, arn):
         del store.state_machines[arn]  # its last execution has ended: the deletion completes
@@ -101,14 +99,14 @@ def _no_versions(req: Params) -> None:
         raise ValidationException("Publishing state machine versions is not supported by stepstack yet.")
 
 
-@handlers.operation("CreateStateMachine")
+@operations.operation("CreateStateMachine")
 async def create_state_machine(ctx: Ctx, req: Params) -> Result:
     name = req["name"]
     check_name(name)
     _no_versions(req)
     machine_type = req.get("type", "STANDARD")
     definition = req["definition"]
-    parsed = parsed_definition(definition)
+    parsed_definition(ctx, definition)
     role = _role(req["roleArn"])
     logging = _logging(req.get("loggingConfiguration"))
     tracing = req.get("tracingConfiguration") or dict(DEFAULT_TRACING)
@@ -123,7 +121,7 @@ async def create_state_machine(ctx: Ctx, req: Params) -> Result:
         return {"stateMachineArn": arn, "creationDate": existing.created_at}
     now = ctx.clock.now()
     ctx.store.state_machines[arn] = StateMachine(
-        arn, name, definition, parsed, role, machine_type, now, logging, tracing, new_uuid(), _tags(req.get("tags"))
+        arn, name, definition, role, machine_type, now, logging, tracing, ctx.ids.uuid(), _tags(req.get("tags"))
     )
     return {"stateMachineArn": arn, "creationDate": now}
 
@@ -143,12 +141,12 @@ def describe(machine: StateMachine) -> Result:
     }
 
 
-@handlers.operation("DescribeStateMachine")
+@operations.operation("DescribeStateMachine")
 async def describe_state_machine(ctx: Ctx, req: Params) -> Result:
     return describe(require_state_machine(ctx, req["stateMachineArn"]))
 
 
-@handlers.operation("UpdateStateMachine")
+@operations.operation("UpdateStateMachine")
 async def update_state_machine(ctx: Ctx, req: Params) -> Result:
     machine = require_state_machine(ctx, req["stateMachineArn"])
     _no_versions(req)
@@ -158,8 +156,8 @@ async def update_state_machine(ctx: Ctx, req: Params) -> Result:
             "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified"
         )
     if req.get("definition") is not None:
-        parsed = parsed_definition(req["definition"])
-        machine.definition, machine.parsed = req["definition"], parsed
+        parsed_definition(ctx, req["definition"])
+        machine.definition = req["definition"]
     if req.get("roleArn") is not None:
         machine.role_arn = _role(req["roleArn"])
     if req.get("loggingConfiguration") is not None:
@@ -167,14 +165,14 @@ async def update_state_machine(ctx: Ctx, req: Params) -> Result:
     if req.get("tracingConfiguration") is not None:
         machine.tracing = req["tracingConfiguration"]
     machine.updated_at = ctx.clock.now()
-    machine.revision_id = new_uuid()
+    machine.revision_id = ctx.ids.uuid()
     return {"updateDate": machine.updated_at, "revisionId": machine.revision_id}
 
 
-@handlers.operation("DeleteStateMachine")
+@operations.operation("DeleteStateMachine")
 async def delete_state_machine(ctx: Ctx, req: Params) -> Result:
     arn = req["stateMachineArn"]
-    store = _store_of(ctx, arn, "stateMachine")
+    store = store_of(ctx, arn, "stateMachine")
     machine = store.state_machines.get(arn)
     if machine is not None:
         if _still_running(store, arn):
@@ -184,7 +182,7 @@ async def delete_state_machine(ctx: Ctx, req: Params) -> Result:
     return {}
 
 
-@handlers.operation("ListStateMachines")
+@operations.operation("ListStateMachines")
 async def list_state_machines(ctx: Ctx, req: Params) -> Result:
     machines = sorted(ctx.store.state_machines.values(), key=lambda m: m.name)
     return paged_result(
@@ -197,13 +195,13 @@ async def list_state_machines(ctx: Ctx, req: Params) -> Result:
 
 
 def require_activity(ctx: Ctx, arn: str) -> Activity:
-    activity = _store_of(ctx, arn, "activity").activities.get(arn)
+    activity = store_of(ctx, arn, "activity").activities.get(arn)
     if activity is None:
         raise ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
     return activity
 
 
-@handlers.operation("CreateActivity")
+@operations.operation("CreateActivity")
 async def create_activity(ctx: Ctx, req: Params) -> Result:
     name = req["name"]
     check_name(name)
@@ -214,20 +212,20 @@ async def create_activity(ctx: Ctx, req: Params) -> Result:
     return {"activityArn": arn, "creationDate": existing.created_at}
 
 
-@handlers.operation("DescribeActivity")
+@operations.operation("DescribeActivity")
 async def describe_activity(ctx: Ctx, req: Params) -> Result:
     activity = require_activity(ctx, req["activityArn"])
     return {"activityArn": activity.arn, "name": activity.name, "creationDate": activity.created_at}
 
 
-@handlers.operation("DeleteActivity")
+@operations.operation("DeleteActivity")
 async def delete_activity(ctx: Ctx, req: Params) -> Result:
     arn = req["activityArn"]
-    _store_of(ctx, arn, "activity").activities.pop(arn, None)
+    store_of(ctx, arn, "activity").activities.pop(arn, None)
     return {}
 
 
-@handlers.operation("ListActivities")
+@operations.operation("ListActivities")
 async def list_activities(ctx: Ctx, req: Params) -> Result:
     activities = sorted(ctx.store.activities.values(), key=lambda a: a.name)
     return paged_result(
@@ -240,14 +238,14 @@ async def list_activities(ctx: Ctx, req: Params) -> Result:
 
 def _tagged(ctx: Ctx, arn: str) -> StateMachine | Activity:
     region, account, kind, _ = arn_parts(arn, "stateMachine", "activity")
-    store = _store_of(ctx, arn, kind)
+    store = store_of(ctx, arn, kind)
     found = store.state_machines.get(arn) if kind == "stateMachine" else store.activities.get(arn)
     if found is None:
         raise ResourceNotFound(f"Resource not found: '{arn}'", resourceName=arn)
     return found
 
 
-@handlers.operation("TagResource")
+@operations.operation("TagResource")
 async def tag_resource(ctx: Ctx, req: Params) -> Result:
     resource = _tagged(ctx, req["resourceArn"])
     tags = {**resource.tags, **_tags(req["tags"])}
@@ -257,7 +255,7 @@ async def tag_resource(ctx: Ctx, req: Params) -> Result:
     return {}
 
 
-@handlers.operation("UntagResource")
+@operations.operation("UntagResource")
 async def untag_resource(ctx: Ctx, req: Params) -> Result:
     resource = _tagged(ctx, req["resourceArn"])
     for key in req["tagKeys"]:
@@ -265,13 +263,13 @@ async def untag_resource(ctx: Ctx, req: Params) -> Result:
     return {}
 
 
-@handlers.operation("ListTagsForResource")
+@operations.operation("ListTagsForResource")
 async def list_tags_for_resource(ctx: Ctx, req: Params) -> Result:
     resource = _tagged(ctx, req["resourceArn"])
     return {"tags": [{"key": k, "value": v} for k, v in resource.tags.items()]}
 
 
-@handlers.operation("ValidateStateMachineDefinition")
+@operations.operation("ValidateStateMachineDefinition")
 async def validate_state_machine_definition(ctx: Ctx, req: Params) -> Result:
     """Diagnostics instead of an error; only ERROR-level checks exist here (no warnings yet)."""
     try:

@@ -1,8 +1,10 @@
-"""What Step Functions keeps: state machines, activities, executions, per account and region."""
+"""What Step Functions keeps: plain records of state machines, activities and executions
+(with their histories), per account and region. Parsed definitions, running tasks and
+activity pollers are runtime, kept by the service beside these records."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -11,7 +13,6 @@ class StateMachine:
     arn: str
     name: str
     definition: str
-    parsed: Any  # asl.ast.StateMachineDefinition
     role_arn: str
     type: str  # STANDARD | EXPRESS
     created_at: float
@@ -31,9 +32,71 @@ class Activity:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class HistoryEvent:
+    id: int
+    previous_id: int
+    timestamp: float
+    type: str
+    details: dict[str, Any] | None
+
+
+@dataclass(eq=False)
+class Execution:
+    arn: str
+    name: str
+    machine_arn: str
+    machine_name: str
+    machine_type: str
+    definition: str  # the definition as it was when the execution started
+    role_arn: str
+    input_text: str
+    started_at: float
+    status: str = "RUNNING"  # RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    output_text: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    stopped_at: float | None = None
+    timeout_at: float | None = None  # the definition's TimeoutSeconds, as a deadline
+    events: list[HistoryEvent] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        return self.status == "RUNNING"
+
+
 @dataclass
 class SfnStore:
     state_machines: dict[str, StateMachine] = field(default_factory=dict)  # by ARN
     activities: dict[str, Activity] = field(default_factory=dict)  # by ARN
-    executions: dict[str, Any] = field(default_factory=dict)  # by ARN: interpreter.execution.Execution
-    broker: Any = None  # integrations.activities.ActivityBroker, made on first use
+    executions: dict[str, Execution] = field(default_factory=dict)  # by ARN
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def dump_store(store: SfnStore) -> dict[str, Any]:
+    return {
+        "state_machines": [_plain(m) for m in store.state_machines.values()],
+        "activities": [_plain(a) for a in store.activities.values()],
+        "executions": [
+            {**_plain(e), "events": [_plain(ev) for ev in e.events]} for e in store.executions.values()
+        ],
+    }
+
+
+def load_store(data: dict[str, Any]) -> SfnStore:
+    store = SfnStore()
+    for raw in data.get("state_machines", []):
+        machine = StateMachine(**raw)
+        store.state_machines[machine.arn] = machine
+    for raw in data.get("activities", []):
+        activity = Activity(**raw)
+        store.activities[activity.arn] = activity
+    for raw in data.get("executions", []):
+        values = dict(raw)
+        events = [HistoryEvent(**ev) for ev in values.pop("events")]
+        execution = Execution(**values, events=events)
+        store.executions[execution.arn] = execution
+    return store

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from services.core.arns import parse_arn
+from services.core.arns import build_arn, parse_arn
 from services.stepfunctions.errors import InvalidArn, InvalidName, InvalidToken
 
 _FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
@@ -20,7 +20,7 @@ def check_name(name: str) -> None:
 
 
 def resource_arn(region: str, account: str, kind: str, *names: str) -> str:
-    return f"arn:aws:states:{region}:{account}:{kind}:" + ":".join(names)
+    return build_arn("states", region, account, f"{kind}:" + ":".join(names))
 
 
 def arn_parts(arn: str, *kinds: str) -> tuple[str, str, str, list[str]]:

@@ -1,8 +1,103 @@
-"""The Step Functions handler registry and its state."""
+"""The Step Functions service of one application: records in stores; parsed definitions,
+running executions and activity pollers beside them."""
 
 from __future__ import annotations
 
-from services.core.handlers import ServiceHandlers
-from services.stepfunctions.models import SfnStore
+from typing import Any
 
-handlers: ServiceHandlers[SfnStore] = ServiceHandlers("stepfunctions", SfnStore)
+from services.core.service import Operations, Service, ServiceEnv
+from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
+from services.stepfunctions.asl.parser import parse_definition
+from services.stepfunctions.errors import InvalidDefinition
+from services.stepfunctions.integrations.activities import ActivityBroker
+from services.stepfunctions.interpreter.history import History
+from services.stepfunctions.models import Execution, SfnStore, dump_store, load_store
+
+operations = Operations("stepfunctions")
+
+RESTORED_CAUSE = "stepstack restored a snapshot and does not resume running executions yet."
+MAX_PARSED = 1024
+
+
+class SfnService(Service[SfnStore]):
+    def __init__(self, env: ServiceEnv) -> None:
+        super().__init__(env, operations, SfnStore)
+        self.broker = ActivityBroker(env.clock, env.ids, lambda: env.dispatcher.closing)
+        self._parsed: dict[str, Any] = {}  # definition text -> asl.ast.StateMachineDefinition
+        self.timeouts: dict[str, Any] = {}  # execution ARN -> its TimeoutSeconds timer
+        self.running: dict[str, Any] = {}  # execution ARN -> the asyncio task that runs it
+        self.inspectors["activities"] = self._inspect_activities
+
+    def parsed(self, text: str) -> Any:
+        """The definition parsed once (a definition is immutable text); InvalidDefinition if bad."""
+        found = self._parsed.get(text)
+        if found is None:
+            try:
+                found = parse_definition(text)
+            except DefinitionProblems as problems:
+                raise InvalidDefinition(problems.message) from None
+            if len(self._parsed) >= MAX_PARSED:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[text] = found
+        return found
+
+    def finish(
+        self, execution: Execution, status: str, *, output: str | None = None, error: str | None = None, cause: str | None = None
+    ) -> None:
+        execution.status, execution.stopped_at = status, self.clock.now()
+        execution.output_text, execution.error, execution.cause = output, error, cause
+        timer = self.timeouts.pop(execution.arn, None)
+        if timer is not None:
+            timer.cancel()
+        self.env.events.publish(execution.arn, {"type": "ExecutionStatus", "status": status})
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Shutting down: pollers are answered empty, running executions end (ABORTED), so
+        whoever waits on them (StartSyncExecution) gets an answer."""
+        self.broker.release()
+        for task in self.running.values():
+            task.cancel()
+        self._abort_running("stepstack is shutting down")
+
+    def _abort_running(self, cause: str) -> None:
+        for _, store in self.stores.items():
+            for execution in store.executions.values():
+                if execution.running:  # whoever waits on it (StartSyncExecution) gets an answer
+                    History(execution.events, self.clock).add("ExecutionAborted", {"error": "States.Aborted", "cause": cause})
+                    self.finish(execution, "ABORTED", error="States.Aborted", cause=cause)
+
+    async def reset(self) -> None:
+        self.broker.close()
+        await self.env.tasks.cancel_where(lambda owner: isinstance(owner, tuple) and owner[:1] == (self.name,))
+        self._abort_running("stepstack was reset")
+        for timer in self.timeouts.values():
+            timer.cancel()
+        self.timeouts.clear()
+        self.broker = ActivityBroker(self.clock, self.env.ids, lambda: self.env.dispatcher.closing)
+        self.stores.reset()
+
+    def snapshot(self) -> Any:
+        return [
+            {"account": account, "region": region, "store": dump_store(store)}
+            for (account, region), store in self.stores.items()
+        ]
+
+    def restore(self, snapshot: Any) -> None:
+        for entry in snapshot:
+            self.stores.put(entry["account"], entry["region"], load_store(entry["store"]))
+        for _, store in self.stores.items():
+            for machine in store.state_machines.values():
+                self.parsed(machine.definition)
+        self._abort_running(RESTORED_CAUSE)
+
+    # -- inspection -------------------------------------------------------------------
+
+    def _inspect_activities(self, query: dict[str, str]) -> dict[str, Any]:
+        arn = query.get("activityArn")
+        return {"WaitingPollers": self.broker.waiting_pollers(arn), "Running": len(self.env.tasks)}
+
+
+def create(env: ServiceEnv) -> SfnService:
+    return SfnService(env)

@@ -24,7 +24,9 @@ import json
 import random
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from types import MappingProxyType
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,15 @@ from services.stepfunctions.data.jsonpath import (
 from services.stepfunctions.failures import intrinsic_failure, runtime
 
 MAX_NESTING = 10
+
+# The randomness of the running execution (seeded with STEPSTACK_SEED); set by the runner in
+# the execution's task, so States.UUID and States.MathRandom are reproducible run to run.
+execution_random: ContextVar[random.Random | None] = ContextVar("stepstack_execution_random", default=None)
+
+
+def _random() -> random.Random:
+    rng = execution_random.get()
+    return rng if rng is not None else random.Random()
 
 
 class IntrinsicSyntaxError(Exception):
@@ -495,7 +506,7 @@ def _math_random(call: IntrinsicCall, args: list[Any]) -> int:
             f"Invalid arguments in {call.name}: the start ({start}) must be less than the"
             f" end ({end})"
         )
-    rng = random.Random(_integer(call, args, 2)) if len(args) == 3 else random
+    rng = random.Random(_integer(call, args, 2)) if len(args) == 3 else _random()
     return rng.randrange(start, end)
 
 
@@ -521,10 +532,10 @@ def _string_split(call: IntrinsicCall, args: list[Any]) -> list[str]:
 
 
 def _uuid(call: IntrinsicCall, args: list[Any]) -> str:
-    return str(uuid.uuid4())
+    return str(uuid.UUID(int=_random().getrandbits(128), version=4))
 
 
-FUNCTIONS: dict[str, Function] = {
+FUNCTIONS: Mapping[str, Function] = MappingProxyType({
     "States.Format": Function(_format, 1, None),
     "States.StringToJson": Function(_string_to_json, 1, 1),
     "States.JsonToString": Function(_json_to_string, 1, 1),
@@ -543,4 +554,4 @@ FUNCTIONS: dict[str, Function] = {
     "States.MathAdd": Function(_math_add, 2, 2),
     "States.StringSplit": Function(_string_split, 2, 2),
     "States.UUID": Function(_uuid, 0, 0),
-}
+})

@@ -1,10 +1,12 @@
 """Activities: tasks handed to workers that poll GetActivityTask, settled by task token.
 
 Each scheduled task waits in its activity's queue until one worker takes it
-(exactly one: a task leaves the queue when it is handed out). Pollers are
-futures woken when a task arrives; a poll ends empty after 60 s of service
-time. Tokens of settled or timed-out tasks are remembered so late answers get
-TaskTimedOut rather than TaskDoesNotExist.
+(exactly one: a task leaves the queue when it is handed out). Pollers wait on
+the activity's Waiters, woken when a task arrives; a poll ends empty after 60 s
+of service time. Tokens of settled or timed-out tasks are remembered so late
+answers get TaskTimedOut rather than TaskDoesNotExist. One broker serves the
+whole application: task tokens are global, as on AWS. Everything here is
+runtime of running executions (whose records are their histories).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.core.clock import Clock
-from services.core.ids import new_uuid
+from services.core.ids import Ids
+from services.core.waiters import Waiters
 from services.stepfunctions.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 
 POLL_SECONDS = 60.0
@@ -38,24 +41,24 @@ class ActivityTask:
 @dataclass
 class ActivityBroker:
     clock: Clock
+    ids: Ids
+    closing: Callable[[], bool] = lambda: False  # shutting down: polls answer empty at once
     queues: dict[str, deque[ActivityTask]] = field(default_factory=dict)
-    pollers: dict[str, dict[asyncio.Future[None], None]] = field(default_factory=dict)
+    pollers: dict[str, Waiters] = field(default_factory=dict)
     live: dict[str, ActivityTask] = field(default_factory=dict)  # token -> unsettled task
     settled: set[str] = field(default_factory=set)
-    closed: bool = False  # after a reset: pollers return empty at once
 
     def schedule(
         self, activity_arn: str, task_input: str, on_started: Callable[[str], None], on_heartbeat: Callable[[], None]
     ) -> ActivityTask:
-        token = base64.b64encode(json.dumps({"task": new_uuid(), "activity": activity_arn}).encode()).decode()
+        token = base64.b64encode(json.dumps({"task": self.ids.uuid(), "activity": activity_arn}).encode()).decode()
         loop = asyncio.get_running_loop()
         task = ActivityTask(token, activity_arn, task_input, loop.create_future(), on_started, on_heartbeat)
         self.live[token] = task
         self.queues.setdefault(activity_arn, deque()).append(task)
-        for poller in list(self.pollers.get(activity_arn, {})):
-            if not poller.done():
-                poller.set_result(None)
-                break
+        waiting = self.pollers.get(activity_arn)
+        if waiting is not None:
+            waiting.wake_one()
         return task
 
     def withdraw(self, task: ActivityTask) -> None:
@@ -83,20 +86,18 @@ class ActivityBroker:
         if task is not None:
             return task
         deadline = self.clock.now() + POLL_SECONDS
-        loop = asyncio.get_running_loop()
-        waiting = self.pollers.setdefault(activity_arn, {})
-        while True:
-            poller: asyncio.Future[None] = loop.create_future()
-            waiting[poller] = None
-            timer = self.clock.call_at(deadline, lambda p=poller: p.done() or p.set_result(None))
-            try:
-                await poller
-            finally:
-                timer.cancel()
-                waiting.pop(poller, None)
+        waiting = self.pollers.get(activity_arn)
+        if waiting is None:
+            waiting = self.pollers[activity_arn] = Waiters()
+        while not self.closing() and not waiting.closed and self.clock.now() < deadline:
+            await waiting.wait(self.clock, deadline)
             task = self._take(activity_arn, worker)
-            if task is not None or self.closed or self.clock.now() >= deadline:
+            if task is not None:
                 return task
+        return None
+
+    def waiting_pollers(self, activity_arn: str | None = None) -> int:
+        return sum(len(w) for arn, w in self.pollers.items() if activity_arn is None or arn == activity_arn)
 
     def _task(self, token: str) -> ActivityTask:
         task = self.live.get(token)
@@ -127,11 +128,16 @@ class ActivityBroker:
     def heartbeat(self, token: str) -> None:
         self._task(token).on_heartbeat()
 
+    def release(self) -> None:
+        """Answer every waiting poll now, empty."""
+        for waiting in self.pollers.values():
+            waiting.wake_all()
+
     def close(self) -> None:
-        self.closed = True
+        """The application drops its state: tasks are withdrawn, pollers answered empty."""
         for task in list(self.live.values()):
             self.withdraw(task)
         for waiting in self.pollers.values():
-            for poller in waiting:
-                if not poller.done():
-                    poller.set_result(None)
+            waiting.close()
+        self.pollers.clear()
+        self.queues.clear()

@@ -7,11 +7,12 @@ stateExitedEventDetails, otherwise `<typeInCamelCase>EventDetails`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from services.core.clock import Clock
+from services.stepfunctions.models import HistoryEvent
 
 _PAYLOAD_FIELDS = ("input", "output", "parameters")
 
@@ -29,35 +30,28 @@ def details_key(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
-@dataclass(slots=True)
-class HistoryEvent:
-    id: int
-    previous_id: int
-    timestamp: float
-    type: str
-    details: dict[str, Any] | None
-
-    def to_wire(self, include_data: bool = True) -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "timestamp": self.timestamp,
-            "type": self.type,
-            "id": self.id,
-            "previousEventId": self.previous_id,
-        }
-        if self.details is not None:
-            details = self.details
-            if not include_data:
-                details = {k: v for k, v in details.items() if k not in _PAYLOAD_FIELDS}
-            event[details_key(self.type)] = details
-        return event
+def event_to_wire(event: HistoryEvent, include_data: bool = True) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "timestamp": event.timestamp,
+        "type": event.type,
+        "id": event.id,
+        "previousEventId": event.previous_id,
+    }
+    if event.details is not None:
+        details = event.details
+        if not include_data:
+            details = {k: v for k, v in details.items() if k not in _PAYLOAD_FIELDS}
+        wire[details_key(event.type)] = details
+    return wire
 
 
 class History:
-    """The ordered events of one execution."""
+    """Appends to one execution's recorded events; `on_event` hears each new one."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, events: list[HistoryEvent], clock: Clock, on_event: Callable[[HistoryEvent], None] | None = None) -> None:
+        self.events = events
         self.clock = clock
-        self.events: list[HistoryEvent] = []
+        self.on_event = on_event
 
     @property
     def last_id(self) -> int:
@@ -68,8 +62,11 @@ class History:
         if previous is None:
             lane = _lane.get()
             previous = lane[1] if lane is not None and lane[0] is self else self.last_id
-        self.events.append(HistoryEvent(event_id, previous, self.clock.now(), event_type, details))
+        event = HistoryEvent(event_id, previous, self.clock.now(), event_type, details)
+        self.events.append(event)
         _lane.set((self, event_id))
+        if self.on_event is not None:
+            self.on_event(event)
         return event_id
 
     def follow(self, event_id: int) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
+from random import Random
 
 from services.stepfunctions.asl.ast import Catcher, Retrier
 
@@ -35,11 +35,11 @@ def find_catcher(catchers: Sequence[Catcher], error: str) -> Catcher | None:
     return next((c for c in catchers if error_matches(c.error_equals, error)), None)
 
 
-def retry_delay(retrier: Retrier, attempt: int) -> float:
+def retry_delay(retrier: Retrier, attempt: int, rng: Random) -> float:
     """Seconds before retry number `attempt` (0-based) of this retrier."""
     delay = retrier.interval_seconds * retrier.backoff_rate**attempt
     if retrier.max_delay_seconds is not None:
         delay = min(delay, retrier.max_delay_seconds)
     if retrier.jitter_strategy == "FULL":
-        delay = random.uniform(0, delay)
+        delay = rng.uniform(0, delay)
     return delay

@@ -19,9 +19,13 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+import random
+from collections.abc import Callable
+
 from services.core.clock import Clock
 from services.stepfunctions.asl import ast
 from services.stepfunctions.data.jsonpath import set_result
+from services.stepfunctions.data.intrinsics import execution_random
 from services.stepfunctions.data.templates import apply_path
 from services.stepfunctions.failures import StatesFailure, runtime
 from services.stepfunctions.integrations.activities import ActivityBroker
@@ -34,7 +38,8 @@ from services.stepfunctions.interpreter.dataflow import (
     path_or_intrinsic,
     state_output,
 )
-from services.stepfunctions.interpreter.execution import Execution
+from services.stepfunctions.interpreter.history import History
+from services.stepfunctions.models import Execution
 from services.stepfunctions.interpreter.retry import find_catcher, find_retrier, retry_delay
 
 INLINE_MAP_CONCURRENCY = 40
@@ -45,12 +50,27 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
 
 
+Finish = Callable[..., None]  # (execution, status, *, output=, error=, cause=)
+
+
 class Runner:
-    def __init__(self, execution: Execution, clock: Clock, broker: ActivityBroker) -> None:
+    def __init__(
+        self,
+        execution: Execution,
+        definition: ast.StateMachineDefinition,
+        history: History,
+        clock: Clock,
+        broker: ActivityBroker,
+        finish: Finish,
+        rng: random.Random,
+    ) -> None:
         self.execution = execution
+        self.definition = definition
         self.clock = clock
         self.broker = broker
-        self.history = execution.history
+        self.history = history
+        self.finish = finish
+        self.rng = rng
         self.base_context = {
             "Execution": {
                 "Id": execution.arn,
@@ -67,12 +87,13 @@ class Runner:
 
     async def run(self) -> None:
         execution = self.execution
+        execution_random.set(self.rng)
         self.history.add(
             "ExecutionStarted",
             {"input": execution.input_text, "inputDetails": {"truncated": False}, "roleArn": execution.role_arn},
         )
         try:
-            output = await self.run_definition(execution.definition, json.loads(execution.input_text), {})
+            output = await self.run_definition(self.definition, json.loads(execution.input_text), {})
             text = checked_dumps(output, execution.name)
         except StatesFailure as failure:
             self._fail(failure.error, failure.cause)
@@ -84,11 +105,11 @@ class Runner:
             self._fail("States.Runtime", "stepstack failed to run this execution; see its log.")
             return
         self.history.add("ExecutionSucceeded", {"output": text, "outputDetails": {"truncated": False}})
-        execution.finish("SUCCEEDED", self.clock.now(), output=text)
+        self.finish(execution, "SUCCEEDED", output=text)
 
     def _fail(self, error: str, cause: str) -> None:
         self.history.add("ExecutionFailed", {"error": error, "cause": cause})
-        self.execution.finish("FAILED", self.clock.now(), error=error, cause=cause)
+        self.finish(self.execution, "FAILED", error=error, cause=cause)
 
     def context(self, state: ast.State, extra: dict[str, Any], retry_count: int = 0) -> dict[str, Any]:
         return {
@@ -196,7 +217,7 @@ class Runner:
                 index = find_retrier(state.retry, failure.error)
                 if index is None or attempts[index] >= state.retry[index].max_attempts:
                     raise
-                delay = retry_delay(state.retry[index], attempts[index])
+                delay = retry_delay(state.retry[index], attempts[index], self.rng)
                 attempts[index] += 1
                 retries += 1
                 context = {**context, "State": {**context["State"], "RetryCount": retries}}
