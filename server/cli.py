@@ -44,7 +44,10 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
     )
-    StepstackServer(config, app).run()
+    try:
+        StepstackServer(config, app).run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C once it has shut down cleanly
+        return 130
     return 0
 
 

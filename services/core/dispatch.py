@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any
 
 from services.core.clock import Clock
@@ -28,7 +29,7 @@ OutputValidator = Callable[[str, str, Result], list[str]]  # problems with a res
 ServiceFactory = Callable[[ServiceEnv], Service[Any]]
 
 # the service namespace in an ARN -> the service's botocore name
-ARN_SERVICES = {"states": "stepfunctions", "sqs": "sqs", "sns": "sns", "batch": "batch"}
+ARN_SERVICES = MappingProxyType({"states": "stepfunctions", "sqs": "sqs", "sns": "sns", "batch": "batch"})
 
 
 class ServiceNotEnabled(AwsError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from dataclasses import dataclass
 
 from services.sqs.errors import InvalidAttributeName, InvalidAttributeValue
@@ -57,7 +58,7 @@ class AttributeSpec:
     settable: bool = True  # False: only CreateQueue may set it (FifoQueue)
 
 
-SETTABLE: dict[str, AttributeSpec] = {
+SETTABLE: Mapping[str, AttributeSpec] = MappingProxyType({
     "DelaySeconds": AttributeSpec("0", _integer(0, 900)),
     "MaximumMessageSize": AttributeSpec("1048576", _integer(1024, 1048576)),
     "MessageRetentionPeriod": AttributeSpec("345600", _integer(60, 1209600)),
@@ -73,7 +74,7 @@ SETTABLE: dict[str, AttributeSpec] = {
     "ContentBasedDeduplication": AttributeSpec("false", _boolean, fifo_only=True),
     "DeduplicationScope": AttributeSpec("queue", _one_of("messageGroup", "queue"), fifo_only=True),
     "FifoThroughputLimit": AttributeSpec("perQueue", _one_of("perQueue", "perMessageGroupId"), fifo_only=True),
-}
+})
 
 COMPUTED = (
     "ApproximateNumberOfMessages",

@@ -7,6 +7,8 @@ as `Error.Code` (for example `AWS.SimpleQueueService.NonExistentQueue`).
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from services.core.errors import AwsError
 
 
@@ -51,4 +53,4 @@ KmsThrottled = _sqs_error("KmsThrottled", "KMS.ThrottlingException")
 InvalidParameterValue = _sqs_error("InvalidParameterValue", "InvalidParameterValue")
 MissingParameter = _sqs_error("MissingParameter", "MissingParameter")
 
-MODELED = {cls.code: cls for cls in SqsError.__subclasses__()}
+MODELED = MappingProxyType({cls.code: cls for cls in SqsError.__subclasses__()})

@@ -29,11 +29,11 @@ Ctx = RequestContext[SqsStore]
 
 _STANDARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _FIFO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
-_PERMISSION_ACTIONS = {
+_PERMISSION_ACTIONS = frozenset({
     "*", "SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
     "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue",
     "ListQueueTags", "TagQueue", "UntagQueue",
-}
+})
 MAX_TAGS = 50
 MAX_POLICY_ACTIONS = 7
 MAX_POLICY_STATEMENTS = 20

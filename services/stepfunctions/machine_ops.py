@@ -7,6 +7,7 @@ only as AWS-owned keys.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from services.core.arns import parse_arn
@@ -30,8 +31,8 @@ from services.stepfunctions.service import SfnService, operations
 
 Ctx = RequestContext[SfnStore]
 MAX_TAGS = 50
-DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
-DEFAULT_TRACING = {"enabled": False}
+DEFAULT_LOGGING = MappingProxyType({"level": "OFF", "includeExecutionData": False})
+DEFAULT_TRACING = MappingProxyType({"enabled": False})
 
 
 def sfn_of(ctx: Ctx) -> SfnService:

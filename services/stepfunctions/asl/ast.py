@@ -17,7 +17,9 @@ Known differences from AWS:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 JSON = Any
@@ -246,10 +248,10 @@ class MapState(_ErrorHandling, _Results, _Transitions, State):
     items: JSON = ABSENT  # JSONata
 
 
-STATE_CLASSES: dict[str, type[State]] = {
+STATE_CLASSES: Mapping[str, type[State]] = MappingProxyType({
     cls.type: cls
     for cls in (TaskState, WaitState, PassState, SucceedState, FailState, ChoiceState, ParallelState, MapState)
-}
+})
 
 
 def is_terminal(state: State) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 TARGET = "MISSING_TRANSITION_TARGET"
@@ -16,27 +18,27 @@ WAIT_FIELDS = ("SecondsPath", "Seconds", "TimestampPath", "Timestamp")
 MAX_STATE_NAME = 80
 MAX_INT = 99999999
 
-_COMMON = {"Type", "Comment", "QueryLanguage", "Assign", "Output", "InputPath", "OutputPath"}
-_FLOW = {"Next", "End"}
-_RESULTS = {"ResultPath", "Parameters", "ResultSelector", "Retry", "Catch"}
-ALLOWED_FIELDS: dict[str, set[str]] = {
-    "Pass": _COMMON | _FLOW | {"ResultPath", "Parameters", "Result"},
-    "Task": _COMMON | _FLOW | _RESULTS | {
+_COMMON = frozenset({"Type", "Comment", "QueryLanguage", "Assign", "Output", "InputPath", "OutputPath"})
+_FLOW = frozenset({"Next", "End"})
+_RESULTS = frozenset({"ResultPath", "Parameters", "ResultSelector", "Retry", "Catch"})
+ALLOWED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "Pass": _COMMON | _FLOW | frozenset({"ResultPath", "Parameters", "Result"}),
+    "Task": _COMMON | _FLOW | _RESULTS | frozenset({
         "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath",
         "Credentials", "Arguments",
-    },
-    "Choice": _COMMON | {"Choices", "Default"},
-    "Wait": _COMMON | _FLOW | set(WAIT_FIELDS),
+    }),
+    "Choice": _COMMON | frozenset({"Choices", "Default"}),
+    "Wait": _COMMON | _FLOW | frozenset(WAIT_FIELDS),
     "Succeed": _COMMON,
-    "Fail": {"Type", "Comment", "QueryLanguage", "Error", "Cause", "ErrorPath", "CausePath"},
-    "Parallel": _COMMON | _FLOW | _RESULTS | {"Branches", "Arguments"},
-    "Map": _COMMON | _FLOW | _RESULTS | {
+    "Fail": frozenset({"Type", "Comment", "QueryLanguage", "Error", "Cause", "ErrorPath", "CausePath"}),
+    "Parallel": _COMMON | _FLOW | _RESULTS | frozenset({"Branches", "Arguments"}),
+    "Map": _COMMON | _FLOW | _RESULTS | frozenset({
         "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector", "Items", "MaxConcurrency", "MaxConcurrencyPath",
         "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount",
         "ToleratedFailureCountPath", "ItemReader", "ResultWriter", "ItemBatcher", "Label",
-    },
-}
-REQUIRED_FIELDS = {"Task": ("Resource",), "Choice": ("Choices",), "Parallel": ("Branches",)}
+    }),
+})
+REQUIRED_FIELDS = MappingProxyType({"Task": ("Resource",), "Choice": ("Choices",), "Parallel": ("Branches",)})
 JSONATA_ONLY = ("Output", "Arguments", "Items")
 JSONPATH_ONLY = (
     "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "ItemsPath",

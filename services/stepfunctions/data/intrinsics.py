@@ -460,13 +460,13 @@ def _base64_decode(call: IntrinsicCall, args: list[Any]) -> str:
         ) from None
 
 
-HASH_ALGORITHMS = {
+HASH_ALGORITHMS = MappingProxyType({
     "MD5": "md5",
     "SHA-1": "sha1",
     "SHA-256": "sha256",
     "SHA-384": "sha384",
     "SHA-512": "sha512",
-}
+})
 
 
 def _hash(call: IntrinsicCall, args: list[Any]) -> str:
