@@ -374,18 +374,19 @@ def _over_tolerance(failures: int, total: int, count: int | None, percentage: fl
 
 
 async def all_or_nothing(coroutines: list[Any]) -> list[Any]:
-    """Run concurrently; results in order. The first failure cancels the rest and is raised."""
+    """Run concurrently; results in order. The first failure cancels the rest and is raised;
+    every other outcome is retrieved, so no failure is left "never retrieved"."""
     tasks = [asyncio.ensure_future(c) for c in coroutines]
     if not tasks:
         return []
     try:
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        failed = next((t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None), None)
-        if failed is not None:
+        failures = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
+        if failures:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            raise failed.exception()  # type: ignore[misc]
+            raise failures[0]  # type: ignore[misc]
         return [t.result() for t in tasks]
     except asyncio.CancelledError:
         for task in tasks:
