@@ -57,12 +57,6 @@ class ServiceSpec:
             return None
         return self.model.operation_model(name)
 
-    def query_operation(self, name: str) -> OperationModel | None:
-        model = self.query_model if self.query_model is not None else self.model
-        if name not in self._operation_set:
-            return None
-        return model.operation_model(name)
-
     @property
     def _operation_set(self) -> frozenset[str]:
         cached = self.__dict__.get("_ops")

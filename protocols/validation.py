@@ -98,11 +98,3 @@ INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     "stepfunctions": InputRules(ValidationException, ValidationException, SerializationException, "coral", True),
     "batch": InputRules(BatchClientException, BatchClientException, SerializationException, "coral", True),
 })
-
-
-class InputError(Exception):
-    """Carries the problems out of the readers; the protocol turns them into the AwsError."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems[0].detail)
-        self.problems = problems

@@ -61,10 +61,6 @@ class ChangeEvents:
         """Whether anyone listens at all (publishers check this before building an event)."""
         return bool(self._exact or self._prefixed)
 
-    def listening(self, arn: str) -> bool:
-        """Whether a publish of `arn` would reach anyone (callers may skip building the event)."""
-        return arn in self._exact or any(arn.startswith(s.key) for s in self._prefixed)
-
     def publish(self, arn: str, event: Event) -> None:
         exact = self._exact.get(arn)
         if exact is None and not self._prefixed:

@@ -20,7 +20,6 @@ log = logging.getLogger("stepstack.tasks")
 class Supervisor:
     def __init__(self) -> None:
         self._tasks: dict[asyncio.Task[Any], tuple[str, Hashable]] = {}
-        self._stoppers: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     def spawn(self, name: str, work: Coroutine[Any, Any, Any], owner: Hashable) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(work, name=name)
@@ -42,10 +41,6 @@ class Supervisor:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def on_stop(self, stopper: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Something else to stop at shutdown (child processes, servers)."""
-        self._stoppers.append(stopper)
-
     async def cancel(self, owner: Hashable | None = None) -> None:
         """Cancel the tasks of `owner` (all tasks when None) and wait until they have ended."""
         tasks = [t for t, (_, own) in self._tasks.items() if owner is None or own == owner]
@@ -63,9 +58,5 @@ class Supervisor:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def shutdown(self) -> None:
+        """Cancel everything and wait (services stop their own child processes in release())."""
         await self.cancel()
-        for stop in self._stoppers:
-            try:
-                await stop()
-            except Exception:
-                log.exception("stopping %s failed", getattr(stop, "__qualname__", stop))

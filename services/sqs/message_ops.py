@@ -40,10 +40,6 @@ MAX_BATCH_BYTES = 1_048_576
 MAX_VISIBILITY = 43_200
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _GROUP_OR_DEDUP_ID = re.compile(r"[!-~]{1,128}")
-_SYSTEM_ATTRIBUTES = (
-    "SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
-    "SequenceNumber", "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader", "DeadLetterQueueSourceArn",
-)
 
 
 def _invalid(parameter: str, value: Any, reason: str) -> InvalidParameterValue:

@@ -54,13 +54,6 @@ def queue_by_arn(ctx: Ctx, arn: str) -> Queue | None:
     return sqs_of(ctx).queue_by_arn(arn)
 
 
-def require_queue_arn(ctx: Ctx, arn: str) -> Queue:
-    queue = queue_by_arn(ctx, arn)
-    if queue is None:
-        raise QueueDoesNotExist(NO_QUEUE)
-    return queue
-
-
 def encode_receipt(queue: Queue, message_id: str, nonce: str) -> str:
     raw = f"{message_id} {nonce} {queue.arn}".encode()
     return base64.b64encode(raw).decode("ascii")

@@ -17,9 +17,7 @@ Known differences from AWS:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 JSON = Any
@@ -246,12 +244,6 @@ class MapState(_ErrorHandling, _Results, _Transitions, State):
     item_batcher: dict[str, JSON] | None = None
     label: str | None = None
     items: JSON = ABSENT  # JSONata
-
-
-STATE_CLASSES: Mapping[str, type[State]] = MappingProxyType({
-    cls.type: cls
-    for cls in (TaskState, WaitState, PassState, SucceedState, FailState, ChoiceState, ParallelState, MapState)
-})
 
 
 def is_terminal(state: State) -> bool:
