@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from server.settings import Settings, SettingsError, parse_services
 
@@ -15,6 +14,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from server.app import build_app
     from server.logs import configure
+    from server.serve import StepstackServer
 
     try:
         settings = Settings.from_env(
@@ -49,30 +49,6 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C once it has shut down cleanly
         return 130
     return 0
-
-
-def _server_class() -> type:
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """uvicorn waits for open requests before it shuts the application down, so a pending
-        20 s long poll would hold up Ctrl+C: on the signal, every waiting poll is answered first."""
-
-        def __init__(self, config: uvicorn.Config, app: Any) -> None:
-            super().__init__(config)
-            self.stepstack = app
-
-        def handle_exit(self, sig: int, frame: Any) -> None:
-            loop = getattr(self.stepstack, "loop", None)
-            if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self.stepstack.begin_shutdown)
-            super().handle_exit(sig, frame)
-
-    return Server
-
-
-def StepstackServer(config: Any, app: Any) -> Any:  # noqa: N802  (a class, built lazily with uvicorn)
-    return _server_class()(config, app)
 
 
 def tune_garbage_collector() -> None:

@@ -109,3 +109,51 @@ def test_the_same_seed_repeats_ids_and_randomness_and_another_seed_does_not(tmp_
     assert first == again
     for key in first:
         assert first[key] != other[key], key
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_an_advance_settles_through_nested_parallel_states(depth: int) -> None:
+    from tests.inprocess import InProcess
+
+    names = iter(range(1000))
+
+    def branch(level: int) -> dict[str, Any]:
+        name = f"S{next(names)}"  # state names are unique across a whole definition
+        if level == 0:
+            return {"StartAt": name, "States": {name: {"Type": "Pass", "End": True}}}
+        return {"StartAt": name, "States": {name: {"Type": "Parallel", "Branches": [branch(level - 1), branch(level - 1)], "End": True}}}
+
+    inner = branch(depth)
+    definition = {
+        "StartAt": "W1",
+        "States": {
+            "W1": {"Type": "Wait", "Seconds": 10, "Next": "Fan"},
+            "Fan": {"Type": "Parallel", "Branches": [inner], "Next": "W2"},
+            "W2": {"Type": "Wait", "Seconds": 10, "End": True},
+        },
+    }
+    app = InProcess()
+    try:
+        machine = app.sfn("CreateStateMachine", name="fan", definition=json.dumps(definition), roleArn=ROLE)
+        arn = app.sfn("StartExecution", stateMachineArn=machine["stateMachineArn"])["executionArn"]
+        app.advance(20)
+        assert app.sfn("DescribeExecution", executionArn=arn)["status"] == "SUCCEEDED"
+    finally:
+        app.close()
+
+
+def test_activities_in_china_are_recognised() -> None:
+    from tests.inprocess import InProcess
+
+    app = InProcess()
+    try:
+        where = {"account": "000000000000", "region": "cn-north-1"}
+        activity = app.call("stepfunctions", "CreateActivity", {"name": "work"}, **where)["activityArn"]
+        assert activity.startswith("arn:aws-cn:states:cn-north-1:")
+        task = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": activity, "End": True}}})
+        machine = app.call("stepfunctions", "CreateStateMachine", {"name": "m", "definition": task, "roleArn": "arn:aws-cn:iam::000000000000:role/r"}, **where)
+        app.call("stepfunctions", "StartExecution", {"stateMachineArn": machine["stateMachineArn"], "input": "{}"}, **where)
+        app.settle()
+        assert app.call("stepfunctions", "GetActivityTask", {"activityArn": activity}, **where)["taskToken"]
+    finally:
+        app.close()

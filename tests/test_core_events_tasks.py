@@ -117,3 +117,44 @@ def test_two_failing_map_iterations_leave_no_exception_unretrieved(caplog: pytes
     finally:
         app.close()
     assert "never retrieved" not in caplog.text
+
+
+def test_every_history_event_of_a_stopped_execution_is_published() -> None:
+    import json
+
+    from tests.inprocess import InProcess
+
+    app = InProcess()
+    heard: list[tuple[str, str]] = []
+    try:
+        wait = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}})
+        machine = app.sfn("CreateStateMachine", name="w", definition=wait, roleArn="arn:aws:iam::000000000000:role/r")
+        app.dispatcher.events.subscribe(
+            "arn:aws:states:us-east-1:000000000000:execution:w:", lambda arn, e: heard.append((e["type"], e.get("eventType") or e.get("status"))), prefix=True
+        )
+        arn = app.sfn("StartExecution", stateMachineArn=machine["stateMachineArn"], name="one")["executionArn"]
+        app.settle()
+        app.sfn("StopExecution", executionArn=arn)
+    finally:
+        app.close()
+    assert heard == [
+        ("HistoryEvent", "ExecutionStarted"), ("HistoryEvent", "WaitStateEntered"),
+        ("HistoryEvent", "ExecutionAborted"), ("ExecutionStatus", "ABORTED"),
+    ]
+
+
+def test_a_sync_execution_started_while_shutting_down_ends_at_once() -> None:
+    import json
+
+    from tests.inprocess import InProcess
+
+    app = InProcess()
+    try:
+        wait = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}})
+        machine = app.sfn("CreateStateMachine", name="w", definition=wait, roleArn="arn:aws:iam::000000000000:role/r", type="EXPRESS")
+        app.dispatcher.closing = True
+        app.dispatcher.release()
+        result = app.sfn("StartSyncExecution", stateMachineArn=machine["stateMachineArn"])
+        assert (result["status"], result["error"]) == ("ABORTED", "States.Aborted")
+    finally:
+        app.close()

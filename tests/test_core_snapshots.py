@@ -167,3 +167,25 @@ def test_a_running_execution_is_ended_clearly_by_a_restore(app: InProcess) -> No
         assert events[-1]["type"] == "ExecutionAborted"
     finally:
         restored.close()
+
+
+def test_a_standard_queue_keeps_its_receive_order_across_a_restore(app: InProcess) -> None:
+    url = app.sqs("CreateQueue", QueueName="ordered")["QueueUrl"]
+    for body in ("s0", "s1", "s2", "s3"):
+        app.sqs("SendMessage", QueueUrl=url, MessageBody=body)
+    app.sqs("ReceiveMessage", QueueUrl=url, VisibilityTimeout=5)  # s0 goes in flight ...
+    app.advance(5)  # ... and comes back behind the others
+    restored, _ = round_trip(app)
+    try:
+        received = restored.sqs("ReceiveMessage", QueueUrl=url, MaxNumberOfMessages=10)
+        assert _ids(received) == ["s1", "s2", "s3", "s0"]
+    finally:
+        restored.close()
+
+
+def test_a_snapshot_shares_nothing_with_the_live_records(app: InProcess) -> None:
+    machine = app.sfn("CreateStateMachine", name="tagged", definition=PASS, roleArn=ROLE, tags=[{"key": "k", "value": "v"}])["stateMachineArn"]
+    snapshot = app.dispatcher.snapshot()
+    app.sfn("UntagResource", resourceArn=machine, tagKeys=["k"])
+    app.run(app.dispatcher.restore(snapshot))
+    assert app.sfn("ListTagsForResource", resourceArn=machine)["tags"] == [{"key": "k", "value": "v"}]

@@ -10,6 +10,7 @@ thousand pending waits cost memory, not CPU.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import logging
@@ -60,6 +61,7 @@ class Clock:
         self._last = self._epoch0
         self._timers: list[Timer] = []
         self._seq = itertools.count()
+        self._created = 0  # timers ever scheduled: a sign of progress while settling
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.TimerHandle | None = None
         self._wakeup_at: float | None = None
@@ -89,6 +91,9 @@ class Clock:
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
         timer = Timer(when, next(self._seq), callback)
+        self._created += 1
+        if self._created % 4096 == 0:
+            self._compact()
         heapq.heappush(self._timers, timer)
         if self._timers[0] is timer:
             self._arm()
@@ -147,15 +152,19 @@ class Clock:
         fired += self.fire_due()
         return fired + await self._settle()
 
-    async def _settle(self, quiet_rounds: int = 3, max_yields: int = 1000) -> int:
-        """Yield to the loop until the timers stop changing for a few rounds; fire any now due."""
+    def _progress(self) -> tuple[int, int, float | None]:
+        return (len(asyncio.all_tasks()), self._created, self.next_deadline())
+
+    async def _settle(self, quiet_rounds: int = 5, max_yields: int = 10_000) -> int:
+        """Yield to the loop until nothing moves for a few rounds (no task started or ended, no
+        timer scheduled); fire any timer now due on the way."""
         fired = 0
         quiet = 0
-        before = (len(self._timers), self.next_deadline())
+        before = self._progress()
         for _ in range(max_yields):
             await asyncio.sleep(0)
             fired += self.fire_due()
-            after = (len(self._timers), self.next_deadline())
+            after = self._progress()
             quiet = quiet + 1 if after == before else 0
             if quiet >= quiet_rounds:
                 break
@@ -189,6 +198,14 @@ class Clock:
 
     # -- waking the loop ----------------------------------------------------
 
+    def _compact(self) -> None:
+        """Drop cancelled timers from the heap when they are most of it (a deleted message's
+        12-hour visibility timer must not be kept 12 hours)."""
+        live = [t for t in self._timers if not t.cancelled]
+        if len(live) * 2 < len(self._timers):
+            heapq.heapify(live)
+            self._timers = live
+
     def _drop_cancelled(self) -> None:
         while self._timers and self._timers[0].cancelled:
             heapq.heappop(self._timers)
@@ -210,7 +227,9 @@ class Clock:
         self._cancel_wakeup()
         delay = max(0.0, (when - self.now()) * self.time_scale)
         self._wakeup_at = when
-        self._wakeup = self._loop.call_later(delay, self._on_wakeup)
+        # a fresh context: timer callbacks must not see the context variables of whichever
+        # task happened to arm the wakeup
+        self._wakeup = self._loop.call_later(delay, self._on_wakeup, context=contextvars.Context())
 
     def _on_wakeup(self) -> None:
         self._wakeup = None

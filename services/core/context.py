@@ -59,11 +59,13 @@ class RequestContext(Generic[S]):
         """Enforce AWS rate rules that slow tests down (STEPSTACK_STRICT)."""
         return self.dispatcher.strict
 
-    def store_at(self, account_id: str, region: str) -> S:
-        """This service's store for another account or region (a resource named by its ARN)."""
+    def store_at(self, account_id: str, region: str, *, create: bool = True) -> S:
+        """This service's store for another account or region (a resource named by its ARN);
+        with create=False a lookup of an account never seen creates no store."""
         if account_id == self.account_id and region == self.region:
             return self.store
-        return self.service.stores.get(account_id, region)
+        stores = self.service.stores
+        return stores.get(account_id, region) if create else stores.peek(account_id, region)
 
     def call(
         self, service: str, operation: str, params: Params, *, account_id: str | None = None, region: str | None = None

@@ -85,16 +85,21 @@ class Service(Generic[S]):
         """The owner key of background work of one store."""
         return (self.name, account_id, region)
 
+    def owns(self, owner: Hashable) -> bool:
+        """Whether background work with this owner key is this service's."""
+        return isinstance(owner, tuple) and owner[:1] == (self.name,)
+
     # -- hooks ------------------------------------------------------------------------
 
     def release(self) -> None:
         """Answer every waiting poll now with the empty answer AWS gives (reset, shutdown)."""
 
     async def reset(self) -> None:
-        """Release waits, cancel this service's work, then drop all of its state."""
+        """Release waits and drop all state at once (so no request sees half of it), then
+        cancel this service's background work and wait for it."""
         self.release()
-        await self.env.tasks.cancel_where(lambda owner: isinstance(owner, tuple) and owner[:1] == (self.name,))
         self.stores.reset()
+        await self.env.tasks.cancel_where(self.owns)
 
     def snapshot(self) -> Any:
         """A JSON-able value from which restore() rebuilds the state and its timers."""

@@ -24,6 +24,11 @@ class AccountRegionStores(Generic[S]):
         """The store if it exists (inspection must not create one)."""
         return self._stores.get((account_id, region))
 
+    def peek(self, account_id: str, region: str) -> S:
+        """The store if it exists, else an empty one that is not kept (lookups create nothing)."""
+        found = self._stores.get((account_id, region))
+        return found if found is not None else self._factory()
+
     def items(self) -> Iterator[tuple[tuple[str, str], S]]:
         return iter(list(self._stores.items()))
 

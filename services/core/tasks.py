@@ -43,19 +43,19 @@ class Supervisor:
 
     async def cancel(self, owner: Hashable | None = None) -> None:
         """Cancel the tasks of `owner` (all tasks when None) and wait until they have ended."""
-        tasks = [t for t, (_, own) in self._tasks.items() if owner is None or own == owner]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.cancel_where(lambda own: owner is None or own == owner)
 
     async def cancel_where(self, owned: Callable[[Hashable], bool]) -> None:
-        """Cancel the tasks whose owner satisfies `owned`, and wait until they have ended."""
-        tasks = [t for t, (_, own) in self._tasks.items() if owned(own)]
-        for task in tasks:
-            task.cancel()
-        if tasks:
+        """Cancel the tasks whose owner satisfies `owned` and wait until they have ended,
+        again for any such task spawned meanwhile."""
+        for _ in range(100):
+            tasks = [t for t, (_, own) in self._tasks.items() if owned(own)]
+            if not tasks:
+                return
+            for task in tasks:
+                task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        log.error("tasks kept being spawned while they were cancelled: %s", self.names())
 
     async def shutdown(self) -> None:
         """Cancel everything and wait (services stop their own child processes in release())."""

@@ -13,6 +13,8 @@ from services.core.clock import Clock
 
 
 class Waiters:
+    """The pollers waiting on one resource (a queue, an activity), oldest first."""
+
     __slots__ = ("_waiting", "closed")
 
     def __init__(self) -> None:
@@ -22,10 +24,11 @@ class Waiters:
     def __len__(self) -> int:
         return len(self._waiting)
 
-    async def wait(self, clock: Clock, deadline: float) -> None:
-        """Sleep until woken or until service time reaches `deadline`; callers look again."""
+    async def wait(self, clock: Clock, deadline: float) -> bool:
+        """Sleep until woken or until service time reaches `deadline`, then look again;
+        False once the waiters are closed (nothing will come: answer empty)."""
         if self.closed:
-            return
+            return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[waiter] = None
         timer = clock.call_at(deadline, lambda: waiter.done() or waiter.set_result(None))
@@ -39,6 +42,7 @@ class Waiters:
         finally:
             timer.cancel()
             self._waiting.pop(waiter, None)
+        return not self.closed
 
     def wake_one(self) -> None:
         while self._waiting:

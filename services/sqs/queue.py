@@ -67,11 +67,11 @@ class Queue:
 
     def rearm(self) -> None:
         """Rebuild groups, counts and timers from the records (after a restore)."""
-        for message in sorted(self.messages.values(), key=lambda m: m.order):
+        for message in sorted(self.messages.values(), key=lambda m: (m.visible_seq, m.order)):
             state = message.state
             if state == "visible":
                 message.state = "new"
-                self._make_visible(message, wake=False)
+                self._make_visible(message, wake=False, restoring=True)
             elif state == "inflight":
                 self.counts["inflight"] += 1
                 self.inflight_by_group[message.group_id] += 1
@@ -160,11 +160,14 @@ class Queue:
         if self.events.active:
             self.events.publish(self.arn, {"type": "MessageState", "messageId": message.message_id, "state": state})
 
-    def _make_visible(self, message: MessageRecord, wake: bool = True) -> None:
+    def _make_visible(self, message: MessageRecord, wake: bool = True, restoring: bool = False) -> None:
         if message.state == "gone":
             return
         self.timers.pop(message.message_id, None)
         message.due_at = None
+        if not restoring:
+            message.visible_seq = self.record.next_visible_seq
+            self.record.next_visible_seq += 1
         self._set_state(message, "visible")
         key = message.group_id
         group = self.groups.get(key)
@@ -202,10 +205,8 @@ class Queue:
     def _visibility_expired(self, message: MessageRecord) -> None:
         if message.state != "inflight":
             return
-        self.timers.pop(message.message_id, None)
-        self._set_state(message, "returning")
-        self._release_group(message.group_id)
-        self._make_visible(message)
+        self._make_visible(message)  # back in its group, which stays locked (FIFO) ...
+        self._release_group(message.group_id)  # ... until its in-flight count says otherwise
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -277,9 +278,8 @@ class Queue:
         if taken or wait <= 0:
             return taken
         deadline = self.clock.now() + wait
-        while not self.deleted and not closing() and self.clock.now() < deadline:
-            await self.waiters.wait(self.clock, deadline)
-            if self.deleted:
+        while not closing() and self.clock.now() < deadline:
+            if not await self.waiters.wait(self.clock, deadline) or self.deleted:
                 return []
             taken = self.take(limit, visibility)
             if taken:

@@ -19,7 +19,7 @@ from services.sqs.errors import (
     QueueDoesNotExist,
     QueueNameExists,
 )
-from services.core.arns import build_arn, partition_of
+from services.core.arns import build_arn, parse_arn, partition_of
 from services.sqs.queue import Queue
 from services.sqs.records import QueueRecord, SqsStore
 from services.sqs.service import operations
@@ -69,7 +69,9 @@ def check_redrive_policy(ctx: Ctx, queue_arn: str, fifo: bool, raw: str) -> str:
     if not 1 <= count <= 1000:
         raise _invalid("RedrivePolicy", raw, f"Invalid value for maxReceiveCount: {policy.get('maxReceiveCount')}, valid values are from 1 to 1000 both inclusive.")
     target = queue_by_arn(ctx, target_arn)
-    if target is None:
+    source = parse_arn(queue_arn)
+    if target is None or source is None or (target.account, target.region) != (source.account, source.region):
+        # a dead-letter queue is in the same account and region as its source
         raise _invalid("RedrivePolicy", raw, "Dead letter target does not exist.")
     if target.fifo != fifo:
         raise _invalid("RedrivePolicy", raw, "Dead-letter queue must be same type of queue as the source.")
@@ -173,7 +175,7 @@ async def create_queue(ctx: Ctx, req: Params) -> Result:
 @operations.operation("GetQueueUrl")
 async def get_queue_url(ctx: Ctx, req: Params) -> Result:
     owner = req.get("QueueOwnerAWSAccountId") or ctx.account_id
-    queue = ctx.store_at(owner, ctx.region).queues.get(req["QueueName"])
+    queue = ctx.store_at(owner, ctx.region, create=False).queues.get(req["QueueName"])
     if queue is None:
         raise QueueDoesNotExist(NO_QUEUE)
     return {"QueueUrl": queue_url(ctx.host, owner, queue.name)}

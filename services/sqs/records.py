@@ -38,6 +38,7 @@ class MessageRecord:
     due_at: float | None = None  # delayed: when it becomes visible; in flight: when it reappears
     receipt_nonce: str = ""
     order: int = 0  # enqueue order (FIFO: sequence order within the group)
+    visible_seq: int = 0  # when it (last) became visible: receive order of a standard queue
 
     def moved(self, sent_at: float, dead_letter_source_arn: str | None = None, keep_receives: bool = False) -> MessageRecord:
         """A copy of this message to enqueue elsewhere (dead-letter move, redrive)."""
@@ -95,6 +96,7 @@ class QueueRecord:
     dedup: dict[str, DedupRecord] = field(default_factory=dict)  # dedup key -> entry, oldest first
     attempts: dict[str, AttemptRecord] = field(default_factory=dict)
     next_order: int = 1
+    next_visible_seq: int = 1
 
 
 @dataclass(eq=False)

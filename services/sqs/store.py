@@ -42,7 +42,7 @@ def sqs_of(ctx: Ctx) -> SqsService:
 def queue_by_url(ctx: Ctx, url: str) -> Queue:
     """The queue a URL names (its account may be another's), or QueueDoesNotExist."""
     account, name = split_queue_url(url)
-    store = ctx.store if account is None or account == ctx.account_id else ctx.store_at(account, ctx.region)
+    store = ctx.store if account is None or account == ctx.account_id else ctx.store_at(account, ctx.region, create=False)
     record = store.queues.get(name)
     queue = sqs_of(ctx).runtimes.get(record.arn) if record is not None else None
     if queue is None or queue.deleted:

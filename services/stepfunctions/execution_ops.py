@@ -22,10 +22,10 @@ from services.stepfunctions.errors import (
     StateMachineTypeNotSupported,
 )
 from services.stepfunctions.interpreter.dataflow import MAX_PAYLOAD
-from services.stepfunctions.interpreter.history import History, event_to_wire
+from services.stepfunctions.interpreter.history import event_to_wire
 from services.stepfunctions.interpreter.runner import Runner
 from services.stepfunctions.machine_ops import describe, require_activity, require_state_machine, sfn_of, store_of
-from services.stepfunctions.models import Execution, HistoryEvent, SfnStore, StateMachine
+from services.stepfunctions.models import Execution, SfnStore, StateMachine
 from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
 from services.stepfunctions.service import operations
 
@@ -53,13 +53,11 @@ def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
         arn, name, machine.arn, machine.name, machine.type, machine.definition, machine.role_arn, text, ctx.clock.now()
     )
     ctx.store.executions[arn] = execution
-    events = ctx.events
-
-    def on_event(event: HistoryEvent) -> None:
-        if events.active:
-            events.publish(arn, {"type": "HistoryEvent", "id": event.id, "eventType": event.type})
-
-    history = History(execution.events, ctx.clock, on_event)
+    history = sfn.history(execution)
+    if ctx.dispatcher.closing:  # shutting down: it ends at once rather than hold the server up
+        history.add("ExecutionAborted", {"error": "States.Aborted", "cause": "stepstack is shutting down"})
+        sfn.finish(execution, "ABORTED", error="States.Aborted", cause="stepstack is shutting down")
+        return execution
     runner = Runner(execution, definition, history, ctx.clock, sfn.broker, sfn.finish, ctx.ids.derived_random(arn))
 
     async def run() -> None:
@@ -75,7 +73,7 @@ def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
         def timed_out() -> None:
             if execution.running:
                 task.cancel()
-                history.add("ExecutionTimedOut", {"error": "States.Timeout", "cause": ""})
+                history.add("ExecutionTimedOut", {"error": "States.Timeout", "cause": ""}, previous=history.last_id)
                 sfn.finish(execution, "TIMED_OUT", error="States.Timeout", cause="")
 
         sfn.timeouts[arn] = ctx.clock.call_at(execution.timeout_at, timed_out)
@@ -188,7 +186,7 @@ async def stop_execution(ctx: Ctx, req: Params) -> Result:
             details["error"] = req["error"]
         if req.get("cause") is not None:
             details["cause"] = req["cause"]
-        History(execution.events, ctx.clock).add("ExecutionAborted", details)
+        sfn.history(execution).add("ExecutionAborted", details, previous=len(execution.events))
         sfn.finish(execution, "ABORTED", error=req.get("error"), cause=req.get("cause"))
     return {"stopDate": execution.stopped_at}
 

@@ -46,7 +46,7 @@ def parsed_definition(ctx: Ctx, text: str) -> Any:
 def store_of(ctx: Ctx, arn: str, *kinds: str) -> SfnStore:
     """The store of the account and region an ARN names (InvalidArn if it is none of `kinds`)."""
     region, account, _, _ = arn_parts(arn, *kinds)
-    return ctx.store_at(account, region)
+    return ctx.store_at(account, region, create=False)
 
 
 def _still_running(store: SfnStore, machine_arn: str) -> bool:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from services.core.records import from_jsonable, to_jsonable
+
 
 @dataclass
 class StateMachine:
@@ -73,7 +75,8 @@ class SfnStore:
 
 
 def _plain(record: Any) -> dict[str, Any]:
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+    """A copy made of JSON values: a snapshot shares nothing with the live records."""
+    return {f.name: to_jsonable(getattr(record, f.name)) for f in fields(record)}
 
 
 def dump_store(store: SfnStore) -> dict[str, Any]:
@@ -87,6 +90,7 @@ def dump_store(store: SfnStore) -> dict[str, Any]:
 
 
 def load_store(data: dict[str, Any]) -> SfnStore:
+    data = from_jsonable(data)  # a copy: the snapshot stays as it was
     store = SfnStore()
     for raw in data.get("state_machines", []):
         machine = StateMachine(**raw)

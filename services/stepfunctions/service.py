@@ -3,15 +3,17 @@ running executions and activity pollers beside them."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from services.core.clock import Timer
 from services.core.service import Operations, Service, ServiceEnv
 from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
 from services.stepfunctions.asl.parser import parse_definition
 from services.stepfunctions.errors import InvalidDefinition
 from services.stepfunctions.integrations.activities import ActivityBroker
 from services.stepfunctions.interpreter.history import History
-from services.stepfunctions.models import Execution, SfnStore, dump_store, load_store
+from services.stepfunctions.models import Execution, HistoryEvent, SfnStore, dump_store, load_store
 
 operations = Operations("stepfunctions")
 
@@ -20,12 +22,15 @@ MAX_PARSED = 1024
 
 
 class SfnService(Service[SfnStore]):
+    """Step Functions in one application. Records: the stores. Runtime: parsed definitions,
+    the task and timeout timer of each running execution, and one activity broker."""
+
     def __init__(self, env: ServiceEnv) -> None:
         super().__init__(env, operations, SfnStore)
         self.broker = ActivityBroker(env.clock, env.ids, lambda: env.dispatcher.closing)
         self._parsed: dict[str, Any] = {}  # definition text -> asl.ast.StateMachineDefinition
-        self.timeouts: dict[str, Any] = {}  # execution ARN -> its TimeoutSeconds timer
-        self.running: dict[str, Any] = {}  # execution ARN -> the asyncio task that runs it
+        self.timeouts: dict[str, Timer] = {}  # execution ARN -> its TimeoutSeconds timer
+        self.running: dict[str, asyncio.Task[None]] = {}  # execution ARN -> the task that runs it
         self.inspectors["activities"] = self._inspect_activities
 
     def parsed(self, text: str) -> Any:
@@ -40,6 +45,16 @@ class SfnService(Service[SfnStore]):
                 self._parsed.pop(next(iter(self._parsed)))
             self._parsed[text] = found
         return found
+
+    def history(self, execution: Execution) -> History:
+        """Appends to an execution's events and publishes each as a change of the execution."""
+        events, arn = self.env.events, execution.arn
+
+        def on_event(event: HistoryEvent) -> None:
+            if events.active:
+                events.publish(arn, {"type": "HistoryEvent", "id": event.id, "eventType": event.type})
+
+        return History(execution.events, self.clock, on_event)
 
     def finish(
         self, execution: Execution, status: str, *, output: str | None = None, error: str | None = None, cause: str | None = None
@@ -65,18 +80,23 @@ class SfnService(Service[SfnStore]):
         for _, store in self.stores.items():
             for execution in store.executions.values():
                 if execution.running:  # whoever waits on it (StartSyncExecution) gets an answer
-                    History(execution.events, self.clock).add("ExecutionAborted", {"error": "States.Aborted", "cause": cause})
+                    self.history(execution).add("ExecutionAborted", {"error": "States.Aborted", "cause": cause})
                     self.finish(execution, "ABORTED", error="States.Aborted", cause=cause)
 
     async def reset(self) -> None:
-        self.broker.close()
-        await self.env.tasks.cancel_where(lambda owner: isinstance(owner, tuple) and owner[:1] == (self.name,))
+        """Detach everything at once (a request served meanwhile sees a fresh service), then
+        wait for the cancelled executions to end."""
+        old_broker = self.broker
+        self.broker = ActivityBroker(self.clock, self.env.ids, lambda: self.env.dispatcher.closing)
+        old_broker.close()
+        for task in self.running.values():
+            task.cancel()
         self._abort_running("stepstack was reset")
         for timer in self.timeouts.values():
             timer.cancel()
         self.timeouts.clear()
-        self.broker = ActivityBroker(self.clock, self.env.ids, lambda: self.env.dispatcher.closing)
         self.stores.reset()
+        await self.env.tasks.cancel_where(self.owns)
 
     def snapshot(self) -> Any:
         return [
@@ -89,14 +109,17 @@ class SfnService(Service[SfnStore]):
             self.stores.put(entry["account"], entry["region"], load_store(entry["store"]))
         for _, store in self.stores.items():
             for machine in store.state_machines.values():
-                self.parsed(machine.definition)
+                try:
+                    self.parsed(machine.definition)  # compiled now rather than on first start
+                except InvalidDefinition:
+                    pass  # its executions will say so; the rest of the snapshot still restores
         self._abort_running(RESTORED_CAUSE)
 
     # -- inspection -------------------------------------------------------------------
 
     def _inspect_activities(self, query: dict[str, str]) -> dict[str, Any]:
         arn = query.get("activityArn")
-        return {"WaitingPollers": self.broker.waiting_pollers(arn), "Running": len(self.env.tasks)}
+        return {"WaitingPollers": self.broker.waiting_pollers(arn), "Running": len(self.running)}
 
 
 def create(env: ServiceEnv) -> SfnService:

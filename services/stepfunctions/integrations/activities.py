@@ -25,6 +25,7 @@ from services.core.waiters import Waiters
 from services.stepfunctions.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 
 POLL_SECONDS = 60.0
+MAX_SETTLED = 100_000  # settled tokens remembered (for TaskTimedOut), oldest forgotten first
 
 
 @dataclass(eq=False)
@@ -46,7 +47,7 @@ class ActivityBroker:
     queues: dict[str, deque[ActivityTask]] = field(default_factory=dict)
     pollers: dict[str, Waiters] = field(default_factory=dict)
     live: dict[str, ActivityTask] = field(default_factory=dict)  # token -> unsettled task
-    settled: set[str] = field(default_factory=set)
+    settled: dict[str, None] = field(default_factory=dict)  # an ordered set
 
     def schedule(
         self, activity_arn: str, task_input: str, on_started: Callable[[str], None], on_heartbeat: Callable[[], None]
@@ -64,12 +65,17 @@ class ActivityBroker:
     def withdraw(self, task: ActivityTask) -> None:
         """The execution no longer waits for this task (timed out, stopped, finished)."""
         self.live.pop(task.token, None)
-        self.settled.add(task.token)
+        self._settle(task.token)
         queue = self.queues.get(task.activity_arn)
         if queue is not None and task in queue:
             queue.remove(task)
         if not task.outcome.done():
             task.outcome.cancel()
+
+    def _settle(self, token: str) -> None:
+        self.settled[token] = None
+        if len(self.settled) > MAX_SETTLED:
+            del self.settled[next(iter(self.settled))]
 
     def _take(self, activity_arn: str, worker: str) -> ActivityTask | None:
         queue = self.queues.get(activity_arn)
@@ -89,8 +95,9 @@ class ActivityBroker:
         waiting = self.pollers.get(activity_arn)
         if waiting is None:
             waiting = self.pollers[activity_arn] = Waiters()
-        while not self.closing() and not waiting.closed and self.clock.now() < deadline:
-            await waiting.wait(self.clock, deadline)
+        while not self.closing() and self.clock.now() < deadline:
+            if not await waiting.wait(self.clock, deadline):
+                return None
             task = self._take(activity_arn, worker)
             if task is not None:
                 return task
@@ -114,14 +121,14 @@ class ActivityBroker:
     def succeed(self, token: str, output: str) -> None:
         task = self._task(token)
         self.live.pop(token, None)
-        self.settled.add(token)
+        self._settle(token)
         if not task.outcome.done():
             task.outcome.set_result(("success", output))
 
     def fail(self, token: str, error: str, cause: str) -> None:
         task = self._task(token)
         self.live.pop(token, None)
-        self.settled.add(token)
+        self._settle(token)
         if not task.outcome.done():
             task.outcome.set_result(("failure", (error, cause)))
 

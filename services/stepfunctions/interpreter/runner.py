@@ -22,6 +22,7 @@ from typing import Any
 import random
 from collections.abc import Callable
 
+from services.core.arns import parse_arn
 from services.core.clock import Clock
 from services.stepfunctions.asl import ast
 from services.stepfunctions.data.jsonpath import set_result
@@ -301,7 +302,8 @@ class Runner:
         heartbeat = state.heartbeat_seconds
         if state.heartbeat_seconds_path is not None:
             heartbeat = apply_path(value, state.heartbeat_seconds_path, context)
-        if ":activity:" in resource and resource.startswith("arn:aws:states:"):
+        arn = parse_arn(resource)
+        if arn is not None and arn.service == "states" and arn.resource.startswith("activity:"):
             return await self._activity(resource, value, timeout, heartbeat)
         cause = f"The resource '{resource}' is not available in stepstack: no emulator runs this kind of task yet."
         self.history.add("TaskStartFailed", {"resourceType": _resource_type(resource), "resource": resource, "error": "States.TaskFailed", "cause": cause})
@@ -350,6 +352,8 @@ class Runner:
             if not answered:
                 self.broker.withdraw(task)  # timed out or stopped: the token is dead from now on
         if not answered:
+            if not expired.done():  # withdrawn by a reset: the execution is being cancelled
+                raise asyncio.CancelledError
             error = expired.result()
             self.history.add("ActivityTimedOut", {"error": error, "cause": ""})
             raise StatesFailure(error, "")
