@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,44 @@ def clients(server: Server) -> Callable[..., Any]:
         return cache[(service, region)]
 
     return make
+
+
+class SpareServers:
+    """Servers started one ahead on a background thread, so the next module's own server is
+    usually up by the time it asks (a start costs about half a second)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spare-server")
+        self._next: Future[Server] | None = None
+
+    def _launch(self) -> Future[Server]:
+        return self._pool.submit(start_server, self._tmp.mktemp("own"))
+
+    def take(self) -> Server:
+        taken = self._next or self._launch()
+        self._next = self._launch()
+        return taken.result()
+
+    def close(self) -> None:
+        if self._next is not None:
+            stop_server(self._next.result())
+        self._pool.shutdown()
+
+
+@pytest.fixture(scope="session")
+def spare_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpareServers]:
+    spares = SpareServers(tmp_path_factory)
+    yield spares
+    spares.close()
+
+
+@pytest.fixture(scope="module")
+def own_server(spare_servers: SpareServers) -> Iterator[Server]:
+    """A stepstack for one test module, for tests that move its clock or reset it: what they
+    do stays inside the module, so no other module depends on running before or after it."""
+    running = spare_servers.take()
+    yield running
+    stop_server(running)
+    log = running.log_path.read_text()
+    assert "Traceback" not in log, f"the server logged a traceback:\n{log}"

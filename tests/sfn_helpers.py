@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -105,13 +106,15 @@ def wait_for_event(sfn: Any, execution_arn: str, event_type: str, count: int = 1
         time.sleep(POLL_EVERY)
 
 
-def assert_no_event_for(sfn: Any, execution_arn: str, event_type: str, count: int, seconds: float = 0.3) -> None:
-    """Over `seconds` of real time, the history never reaches `count` events of `event_type`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        types = history_types(sfn, execution_arn)
-        assert types.count(event_type) < count, types
-        time.sleep(0.05)
+def still_running(sfn: Any, arn: str) -> None:
+    """Asked after a clock advance, which settles before it answers: nothing due is left to run."""
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING", history_types(sfn, arn)
+
+
+def event_count(sfn: Any, execution_arn: str, event_type: str) -> int:
+    """How many events of `event_type` the history has now. After a settled clock advance this is
+    proof of what did *not* happen: the server has run everything that fell due."""
+    return history_types(sfn, execution_arn).count(event_type)
 
 
 def assert_segmented(
@@ -144,6 +147,22 @@ def worker_client(server: Server) -> Any:
 
 def create_activity(sfn: Any) -> str:
     return sfn.create_activity(name=unique("act"))["activityArn"]
+
+
+def waiting_pollers(server: Server, activity_arn: str) -> int:
+    """How many GetActivityTask polls wait on the activity, as the server's inspection seam says."""
+    status, body = server.admin("GET", f"/_stepstack/stepfunctions/activities?activityArn={quote(activity_arn, safe='')}")
+    assert status == 200, body
+    return body["WaitingPollers"]
+
+
+def wait_for_pollers(server: Server, activity_arn: str, count: int, timeout: float = POLL_FOR) -> None:
+    """Return once exactly `count` GetActivityTask polls wait on the activity (fail after `timeout` s)."""
+    deadline = time.monotonic() + timeout
+    while (waiting := waiting_pollers(server, activity_arn)) != count:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{waiting} GetActivityTask polls wait on {activity_arn} after {timeout}s, not {count}")
+        time.sleep(POLL_EVERY)
 
 
 class TaskFetch:

@@ -8,13 +8,16 @@
     queue_arn(sqs, url)                    -> the queue's QueueArn attribute
     queue_attributes(sqs, url, "A", "B")   -> {"A": ..., "B": ...} ("All" when no name is given)
     error_of(sqs.get_queue_url, QueueName="x") -> the error response of a call that must fail
+    wait_for_long_polls(server, url, 1)    -> returns once one ReceiveMessage waits on the queue
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -80,3 +83,19 @@ def error_of(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
 def error_code(call: Callable[..., Any], **params: Any) -> str:
     """The boto3 Error.Code of a call that must fail."""
     return error_of(call, **params)["Error"]["Code"]
+
+
+def long_polls(server: Any, url: str) -> int:
+    """How many ReceiveMessage long polls wait on the queue, as the server's inspection seam says."""
+    status, body = server.admin("GET", f"/_stepstack/sqs/messages?QueueUrl={quote(url, safe='')}")
+    assert status == 200, body
+    return body["LongPolls"]
+
+
+def wait_for_long_polls(server: Any, url: str, count: int, timeout: float = 5.0) -> None:
+    """Return once exactly `count` long polls wait on the queue (fail the test after `timeout` s)."""
+    deadline = time.monotonic() + timeout
+    while (waiting := long_polls(server, url)) != count:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{waiting} long polls wait on {url} after {timeout}s, not {count}")
+        time.sleep(0.01)

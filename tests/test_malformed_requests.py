@@ -152,22 +152,37 @@ def test_batch_nested_member_of_wrong_type_names_its_path(server: Server) -> Non
 # -- form (Query) bodies ---------------------------------------------------------------
 
 
+QUERY_STRING_ERRORS = {"InvalidQueryParameter": 400, "MalformedQueryString": 404}  # AWS common errors
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "codes"),
     [
-        b"Action=ListTopics&%ZZ=1&Version=2010-03-31",
-        b"Action=ListTopics&Next\xff\xfeToken=1&Version=2010-03-31",
-        b"Action=ListTopics&NextToken=%FF%FE&Version=2010-03-31",
-        b"Action=ListTopics&&&==&Version=2010-03-31",
+        # which of the two AWS answers for an escape that does not decode is unknown; stepstack reads
+        # the key as the name "%ZZ", which ListTopics does not have
+        (b"Action=ListTopics&%ZZ=1&Version=2010-03-31", {"InvalidQueryParameter", "MalformedQueryString"}),
+        (b"Action=ListTopics&Next\xff\xfeToken=1&Version=2010-03-31", {"InvalidQueryParameter"}),
+        (b"Action=ListTopics&&&==&Version=2010-03-31", {"InvalidQueryParameter"}),
     ],
-    ids=["bad-percent-escape", "raw-non-utf8", "escaped-non-utf8", "empty-pairs"],
+    ids=["bad-percent-escape", "raw-non-utf8", "empty-pairs"],
 )
-def test_broken_form_encoding_gets_client_error_or_a_normal_answer(server: Server, body: bytes) -> None:
+def test_broken_form_key_gets_a_query_string_error(server: Server, body: bytes, codes: set[str]) -> None:
+    # AWS common errors: InvalidQueryParameter (400) "The AWS query string is malformed or does not adhere
+    # to AWS standards"; MalformedQueryString (404) "The query string contains a syntax error". A key
+    # that decodes to a name the operation does not have is the former, as any unknown key is.
     response = request(server, "POST", "/", body, FORM)
-    assert 400 <= response.status < 500 or response.status in (200, 501), response
-    code = well_formed_error(response) if response.status != 200 else None
-    if response.status == 501:
-        assert code == "NotImplemented", response.body
+    error = response.xml_error()
+    assert error["Code"] in codes and error["Type"] == "Sender", response.body
+    assert response.status == QUERY_STRING_ERRORS[error["Code"]], response
+
+
+def test_percent_escaped_non_utf8_value_is_decoded_and_reaches_the_operation(server: Server) -> None:
+    response = request(server, "POST", "/", b"Action=ListTopics&NextToken=%FF%FE&Version=2010-03-31", FORM)
+    # SNS has no handlers yet, so reaching ListTopics answers 501; once it has, AWS's answer to a
+    # NextToken it never issued applies instead (unknown: no recording of it is at hand)
+    assert response.status == 501, response
+    error = response.xml_error()
+    assert error["Code"] == "NotImplemented" and "ListTopics" in error["Message"], response.body
 
 
 def test_non_utf8_action_gets_invalid_action(server: Server) -> None:
@@ -250,17 +265,19 @@ def test_unroutable_method_and_path_get_well_formed_client_error(server: Server,
 
 def test_batch_path_label_with_bad_percent_escape_is_still_routed(server: Server) -> None:
     response = request(server, "GET", "/v1/tags/%ZZ")
-    assert response.status in (200, 400, 404, 501), response
-    if response.status == 501:
-        assert "ListTagsForResource" in json_error(response)["message"], response.body
+    # Batch has no handlers yet, so reaching ListTagsForResource answers 501; once it has, AWS's
+    # answer to the resource ARN "%ZZ" applies instead (unknown: no recording of it is at hand)
+    assert response.status == 501, response
+    error = json_error(response)
+    assert error["__type"] == "NotImplemented" and "ListTagsForResource" in error["message"], response.body
 
 
 def test_garbled_sigv4_credential_still_routes_the_request(server: Server) -> None:
+    # stepstack checks no signatures (AWS would refuse this one): the request is ListQueues all the same
     headers = {**SQS_LIST_QUEUES, "Authorization": "AWS4-HMAC-SHA256 Credential=//////aws4_request, Signature=x"}
     response = request(server, "POST", "/", b"{}", headers)
-    assert response.status in (200, 501), response
-    if response.status == 501:
-        assert json_error(response)["__type"].endswith("NotImplemented"), response.body
+    assert response.status == 200, response
+    assert isinstance(response.json(), dict) and set(response.json()) <= {"QueueUrls", "NextToken"}, response.body
 
 
 # -- size -----------------------------------------------------------------------------------
@@ -298,7 +315,7 @@ def test_connection_stays_usable_after_a_too_large_body(server: Server) -> None:
         connection.request("POST", "/", body=b"{}", headers=SQS_LIST_QUEUES)
         second = connection.getresponse()
         body = second.read()
-        assert second.status in (200, 501), body
+        assert second.status == 200, body  # ListQueues, answered as usual
     finally:
         connection.close()
 

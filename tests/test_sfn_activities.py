@@ -4,13 +4,14 @@ As the API reference documents GetActivityTask (a 60 s long poll that returns an
 when no task arrives), SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (InvalidToken,
 TaskTimedOut: "the task token has either expired or the task associated with the token has already
 been closed"), and the Task state's TimeoutSeconds / HeartbeatSeconds (States.Timeout,
-States.HeartbeatTimeout). Timeouts run on the service clock, which the tests fast-forward.
+States.HeartbeatTimeout). Timeouts run on the service clock, which the tests fast-forward on a
+server of the module's own. A poll that must still be waiting is checked on the server's seam
+(GET /_stepstack/stepfunctions/activities), never by sleeping.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -27,11 +28,20 @@ from tests.sfn_helpers import (
     history_types,
     output_of,
     start,
+    still_running,
     take_task,
     unique,
     wait_for_event,
+    wait_for_pollers,
     wait_until_done,
+    waiting_pollers,
 )
+
+
+@pytest.fixture(scope="module")
+def server(own_server: Server) -> Server:
+    """The tests here move the clock: they run on a server of the module's own."""
+    return own_server
 
 
 @pytest.fixture
@@ -44,13 +54,6 @@ def task_machine(activity: str, **fields: Any) -> dict[str, Any]:
     if "Next" not in fields:
         state["End"] = True
     return {"StartAt": "Work", "States": {"Work": state}}
-
-
-def stays_running(sfn: Any, arn: str, seconds: float = 0.2) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING", history_types(sfn, arn)
-        time.sleep(0.05)
 
 
 # -- success and failure -------------------------------------------------------------------------
@@ -133,8 +136,8 @@ def test_heartbeats_keep_a_task_alive(sfn: Any, server: Server) -> None:
     task = take_task(server, activity)
     for _ in range(4):  # 12 s of service time, never 5 s without a heartbeat
         server.advance(3)
-        assert sfn.send_task_heartbeat(taskToken=task["taskToken"]) is not None
-        stays_running(sfn, arn, 0.1)
+        sfn.send_task_heartbeat(taskToken=task["taskToken"])  # answers (an error would raise)
+        still_running(sfn, arn)
     sfn.send_task_success(taskToken=task["taskToken"], output='{"alive": true}')
     assert output_of(wait_until_done(sfn, arn)) == {"alive": True}
     assert "ActivityTimedOut" not in history_types(sfn, arn)
@@ -145,7 +148,7 @@ def test_task_timeout_without_an_answer(sfn: Any, server: Server) -> None:
     _, arn = start(sfn, task_machine(activity, TimeoutSeconds=10), {})
     task = take_task(server, activity)
     server.advance(8)
-    stays_running(sfn, arn)
+    still_running(sfn, arn)
     server.advance(3)
     described = wait_until_done(sfn, arn)
     assert described["status"] == "FAILED" and described["error"] == "States.Timeout"
@@ -162,7 +165,7 @@ def test_heartbeat_timeout_without_heartbeats(sfn: Any, server: Server) -> None:
     _, arn = start(sfn, task_machine(activity, HeartbeatSeconds=5, TimeoutSeconds=300), {})
     task = take_task(server, activity)
     server.advance(3)
-    stays_running(sfn, arn)
+    still_running(sfn, arn)
     server.advance(3)
     described = wait_until_done(sfn, arn)
     assert described["status"] == "FAILED" and described["error"] == "States.HeartbeatTimeout"
@@ -191,11 +194,9 @@ def test_heartbeat_timeout_can_be_retried(sfn: Any, server: Server) -> None:
 def test_get_activity_task_without_work_returns_no_token_after_60_seconds(sfn: Any, server: Server) -> None:
     activity = create_activity(sfn)
     poll = TaskFetch(server, activity)
-    time.sleep(0.3)
-    assert poll.thread.is_alive(), "GetActivityTask answered at once although no task exists"
+    wait_for_pollers(server, activity, 1)  # waiting, not answered at once although no task exists
     server.advance(59)
-    time.sleep(0.2)
-    assert poll.thread.is_alive(), "GetActivityTask answered before its 60 s"
+    assert waiting_pollers(server, activity) == 1, "GetActivityTask answered before its 60 s"
     server.advance(2)
     assert not poll.wait().get("taskToken")
 
@@ -203,7 +204,7 @@ def test_get_activity_task_without_work_returns_no_token_after_60_seconds(sfn: A
 def test_a_waiting_worker_gets_a_task_that_arrives_later(sfn: Any, server: Server) -> None:
     activity = create_activity(sfn)
     poll = TaskFetch(server, activity)
-    time.sleep(0.2)
+    wait_for_pollers(server, activity, 1)
     _, arn = start(sfn, task_machine(activity), {"late": True})
     task = poll.wait()
     assert task["taskToken"] and json.loads(task["input"]) == {"late": True}
@@ -215,15 +216,14 @@ def test_two_workers_get_different_tasks_each_to_exactly_one_worker(sfn: Any, se
     activity = create_activity(sfn)
     machine = create_machine(sfn, task_machine(activity))
     polls = [TaskFetch(server, activity), TaskFetch(server, activity)]
-    time.sleep(0.2)
+    wait_for_pollers(server, activity, 2)
     arns = [sfn.start_execution(stateMachineArn=machine, input=json.dumps({"job": i}))["executionArn"] for i in range(2)]
     tasks = [p.wait() for p in polls]
     tokens = [t["taskToken"] for t in tasks]
     assert all(tokens) and tokens[0] != tokens[1]
     assert sorted(json.loads(t["input"])["job"] for t in tasks) == [0, 1]
-    extra = TaskFetch(server, activity)  # nothing is left for a third worker
-    time.sleep(0.2)
-    assert extra.thread.is_alive()
+    extra = TaskFetch(server, activity)  # nothing is left for a third worker: it waits
+    wait_for_pollers(server, activity, 1)
     server.advance(61)
     assert not extra.wait().get("taskToken")
     for task in tasks:
@@ -274,6 +274,8 @@ def test_a_task_of_a_stopped_execution_can_no_longer_be_answered(sfn: Any, serve
     task = take_task(server, activity)
     sfn.stop_execution(executionArn=arn)
     assert wait_until_done(sfn, arn)["status"] == "ABORTED"
+    # SendTaskSuccess, TaskTimedOut: "the task associated with the token has already been closed";
+    # AWS answers it (message "Provided task does not exist anymore") for tokens of stopped executions
     code = error_of(sfn.send_task_success, taskToken=task["taskToken"], output="{}")["Code"]
-    assert code in ("TaskTimedOut", "TaskDoesNotExist")
+    assert code == "TaskTimedOut"
     assert history_types(sfn, arn)[-1] == "ExecutionAborted"

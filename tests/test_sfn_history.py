@@ -34,6 +34,12 @@ STARTED, SUCCEEDED = "ExecutionStarted", "ExecutionSucceeded"
 PASS_EVENTS = ["PassStateEntered", "PassStateExited"]
 
 
+@pytest.fixture(scope="module")
+def server(own_server: Server) -> Server:
+    """The tests here move the clock: they run on a server of the module's own."""
+    return own_server
+
+
 @pytest.fixture
 def sfn(server: Server) -> Any:
     return server.client("stepfunctions")

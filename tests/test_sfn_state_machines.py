@@ -15,6 +15,12 @@ ROLE = "arn:aws:iam::000000000000:role/stepstack"
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 
 
+@pytest.fixture(scope="module")
+def server(own_server: Server) -> Server:
+    """The tests here move the clock: they run on a server of the module's own."""
+    return own_server
+
+
 @pytest.fixture
 def sfn(server: Server) -> Any:
     return server.client("stepfunctions")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.sqs_helpers import queue
+from tests.sqs_helpers import queue, wait_for_long_polls
 from tests.test_sqs_messages import counts
 
 PRODUCERS = 4
@@ -232,7 +232,7 @@ def test_concurrent_long_polls_each_get_distinct_messages(server: Any, consumers
 
     for _ in range(consumers):
         workers.start(wait_for_one)
-    time.sleep(0.5)
+    wait_for_long_polls(server, url, consumers)  # all of them wait together before anything is sent
     sent = [admin.send_message(QueueUrl=url, MessageBody=f"m{i}")["MessageId"] for i in range(consumers)]
     workers.join(10)
     received = [mid for ids in results for mid in ids]

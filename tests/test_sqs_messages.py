@@ -8,8 +8,9 @@ test_sqs_messages_batches.py. The helpers here are shared by those files.
 Behaviour and error codes are those of the SQS API reference (SendMessage,
 ReceiveMessage, DeleteMessage, ChangeMessageVisibility) and the SQS developer
 guide (message metadata, visibility timeout, delay queues, long polling).
-Time is driven with server.advance(); the clock is shared by the whole
-session, so expectations are relative to it.
+Time is driven with server.advance() on a server of this module's own; its
+tests share that clock, so expectations are relative to it. A receive that must
+be waiting is checked on the server's seam (LongPolls), never by sleeping.
 """
 
 from __future__ import annotations
@@ -22,9 +23,15 @@ from typing import Any
 
 import pytest
 
-from tests.sqs_helpers import error_of, queue, queue_attributes
+from tests.sqs_helpers import error_of, queue, queue_attributes, wait_for_long_polls
 
 # ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def server(own_server: Any) -> Any:
+    """The tests here move the clock: they run on a server of the module's own."""
+    return own_server
 
 
 @pytest.fixture(scope="module")
@@ -349,8 +356,7 @@ def test_long_poll_returns_a_message_sent_while_waiting(sqs: Any, server: Any) -
     url = queue(sqs, prefix="longpoll")
     consumer = server.client("sqs")
     thread, out = in_thread(receive, consumer, url, WaitTimeSeconds=2)
-    time.sleep(0.3)
-    assert thread.is_alive()  # waiting on the empty queue
+    wait_for_long_polls(server, url, 1)  # waiting on the empty queue
     sqs.send_message(QueueUrl=url, MessageBody="wake up")
     thread.join(5)
     assert "error" not in out, out.get("error")
@@ -367,8 +373,7 @@ def test_long_poll_ends_empty_when_the_clock_passes_the_wait(sqs: Any, server: A
     url = queue(sqs, prefix="longempty")
     consumer = server.client("sqs", read_timeout=40)
     thread, out = in_thread(receive, consumer, url, WaitTimeSeconds=20)
-    time.sleep(0.3)
-    assert thread.is_alive()
+    wait_for_long_polls(server, url, 1)
     server.advance(21)
     thread.join(10)
     assert not thread.is_alive()
@@ -381,8 +386,7 @@ def test_queue_receive_wait_time_is_used_without_wait_time_seconds(sqs: Any, ser
     url = queue(sqs, prefix="queuewait", ReceiveMessageWaitTimeSeconds=20)
     consumer = server.client("sqs", read_timeout=40)
     thread, out = in_thread(lambda: consumer.receive_message(QueueUrl=url).get("Messages", []))
-    time.sleep(0.5)
-    assert thread.is_alive()  # a long poll, not a short one
+    wait_for_long_polls(server, url, 1)  # a long poll, not a short one
     sqs.send_message(QueueUrl=url, MessageBody="for the waiter")
     thread.join(5)
     assert "error" not in out, out.get("error")
@@ -394,8 +398,7 @@ def test_long_poll_returns_a_delayed_message_when_its_delay_ends(sqs: Any, serve
     sqs.send_message(QueueUrl=url, MessageBody="soon", DelaySeconds=10)
     consumer = server.client("sqs", read_timeout=40)
     thread, out = in_thread(receive, consumer, url, WaitTimeSeconds=20)
-    time.sleep(0.3)
-    assert thread.is_alive()
+    wait_for_long_polls(server, url, 1)
     server.advance(11)
     thread.join(5)
     assert "error" not in out, out.get("error")
@@ -409,8 +412,7 @@ def test_long_poll_returns_a_message_whose_visibility_timeout_ends(sqs: Any, ser
     assert len(receive(sqs, url)) == 1
     consumer = server.client("sqs", read_timeout=40)
     thread, out = in_thread(receive, consumer, url, WaitTimeSeconds=20)
-    time.sleep(0.3)
-    assert thread.is_alive()
+    wait_for_long_polls(server, url, 1)
     server.advance(11)
     thread.join(5)
     assert "error" not in out, out.get("error")

@@ -28,6 +28,12 @@ from tests.test_sqs_messages import (
 
 
 @pytest.fixture(scope="module")
+def server(own_server: Any) -> Any:
+    """The tests here move the clock: they run on a server of the module's own."""
+    return own_server
+
+
+@pytest.fixture(scope="module")
 def sqs(server: Any) -> Any:
     return server.client("sqs")
 

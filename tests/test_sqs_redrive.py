@@ -6,12 +6,17 @@ import json
 import socket
 import time
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 from tests.conftest import Server
-from tests.sqs_helpers import error_of, queue, queue_arn, queue_attributes
+from tests.sqs_helpers import error_of, queue, queue_arn, queue_attributes, wait_for_long_polls
+
+
+@pytest.fixture(scope="module")
+def server(own_server: Server) -> Server:
+    """The tests here move the clock: they run on a server of the module's own."""
+    return own_server
 
 
 @pytest.fixture
@@ -86,6 +91,10 @@ def test_cancel_stops_a_running_move_task(sqs: Any, server: Server) -> None:
     server.advance(10)
     assert counts(sqs, destination) == 5 and counts(sqs, dlq) == 15
     assert sqs.list_message_move_tasks(SourceArn=arn)["Results"][0]["Status"] == "CANCELLED"
+    # stepstack answers UnsupportedOperation. AWS's answer is unknown: the API reference says only "a
+    # message movement can only be cancelled when the current status is RUNNING" and lists both errors,
+    # and LocalStack, whose tests record AWS, leaves the case open ("what happens if move tasks are
+    # already cancelled?").
     again = error_of(sqs.cancel_message_move_task, TaskHandle=handle)
     assert again["Error"]["Code"] in ("AWS.SimpleQueueService.UnsupportedOperation", "ResourceNotFoundException")
 
@@ -133,12 +142,6 @@ def test_fifo_dead_letters_move_back_in_order(sqs: Any, server: Server) -> None:
     assert received == [f"m{i}" for i in range(6)]
 
 
-def long_polls(server: Server, url: str) -> int:
-    status, body = server.admin("GET", f"/_stepstack/sqs/messages?QueueUrl={quote(url, safe='')}")
-    assert status == 200, body
-    return body["LongPolls"]
-
-
 def test_long_poll_of_a_client_that_disconnects_is_released(sqs: Any, server: Server) -> None:
     url = queue(sqs, prefix="gone")
     body = json.dumps({"QueueUrl": url, "WaitTimeSeconds": 20}).encode()
@@ -149,16 +152,10 @@ def test_long_poll_of_a_client_that_disconnects_is_released(sqs: Any, server: Se
     sockets = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(3)]
     for sock in sockets:
         sock.sendall(request)
-    deadline = time.monotonic() + 5
-    while long_polls(server, url) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert long_polls(server, url) == 3
+    wait_for_long_polls(server, url, 3)
     for sock in sockets:
         sock.close()
-    deadline = time.monotonic() + 5
-    while long_polls(server, url) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert long_polls(server, url) == 0
+    wait_for_long_polls(server, url, 0)
     # the queue still works, and a message sent now is not lost to a dead waiter
     sqs.send_message(QueueUrl=url, MessageBody="after")
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["after"]
@@ -171,9 +168,7 @@ def test_deleting_a_queue_ends_its_long_polls(sqs: Any, server: Server) -> None:
     results: list[Any] = []
     poller = threading.Thread(target=lambda: results.append(server.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=20)))
     poller.start()
-    deadline = time.monotonic() + 5
-    while long_polls(server, url) < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for_long_polls(server, url, 1)
     started = time.monotonic()
     sqs.delete_queue(QueueUrl=url)
     poller.join(timeout=5)
