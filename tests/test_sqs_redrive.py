@@ -105,7 +105,11 @@ def test_only_one_running_move_task_per_source(sqs: Any, server: Server) -> None
     destination = queue_arn(sqs, queue(sqs, prefix="dest"))
     sqs.start_message_move_task(SourceArn=arn, DestinationArn=destination, MaxNumberOfMessagesPerSecond=1)
     second = error_of(sqs.start_message_move_task, SourceArn=arn, DestinationArn=destination)
-    assert second["Error"]["Code"] == "AWS.SimpleQueueService.UnsupportedOperation"
+    # as recorded on AWS (a 400 InvalidParameterValue)
+    assert (second["Error"]["Code"], second["ResponseMetadata"]["HTTPStatusCode"]) == ("InvalidParameterValue", 400)
+    assert second["Error"]["Message"] == (
+        "There is already a task running. Only one active task is allowed for a source queue arn at a given time."
+    )
 
 
 def test_move_task_needs_a_dead_letter_queue_as_source(sqs: Any) -> None:

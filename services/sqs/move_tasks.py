@@ -116,7 +116,8 @@ async def start_message_move_task(ctx: Ctx, req: Params) -> Result:
     if rate is not None and not 1 <= rate <= 500:
         raise InvalidParameterValue(f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500.")
     if any(t.status == "RUNNING" for t in _tasks_of(ctx, source)):
-        raise UnsupportedOperation("There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
+        # AWS's recorded answer: InvalidParameterValue, not UnsupportedOperation
+        raise InvalidParameterValue("There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
     token = json.dumps({"taskId": ctx.ids.uuid(), "sourceArn": source.arn}, separators=(",", ":"))
     handle = base64.b64encode(token.encode()).decode()
     task = MoveTaskRecord(handle, source.arn, destination, rate, source.counts["visible"], ctx.clock.now())
