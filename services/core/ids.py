@@ -46,7 +46,7 @@ class Ids:
         """A generator of its own for one long-lived piece of work (an execution), seeded from
         the application's seed and `name` when there is one, so concurrent work stays reproducible."""
         if self.seed is None:
-            return random.Random()
+            return self.random  # nothing to reproduce: one shared generator costs no seeding
         return random.Random(f"{self.seed}:{name}")
 
 

@@ -174,6 +174,8 @@ def apply_path(data: Any, path: str | None, context: dict) -> Any:
     """InputPath / OutputPath: None gives {}; a path that matches nothing is States.Runtime."""
     if path is None:
         return {}
+    if path == "$":  # the default InputPath and OutputPath: the whole value
+        return data
     compiled = compile_path(path)
     target = context if compiled.is_context else data
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from services.stepfunctions.data.intrinsics import evaluate_intrinsic, is_intrinsic, parse_intrinsic
 from services.stepfunctions.data.jsonpath import set_result
 from services.stepfunctions.data.templates import CompiledTemplate, apply_path, compile_template
@@ -24,13 +26,18 @@ def compiled(state: Any, field: str) -> CompiledTemplate | None:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text; orjson for speed (a history records every state's input and output),
+    the standard library for what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def checked_dumps(value: Any, where: str) -> str:
     """JSON text of a payload, or States.DataLimitExceeded past 256 KiB."""
     text = dumps(value)
-    if len(text.encode("utf-8")) > MAX_PAYLOAD:
+    if len(text) > MAX_PAYLOAD // 4 and len(text.encode("utf-8")) > MAX_PAYLOAD:
         raise StatesFailure(
             "States.DataLimitExceeded",
             f"The state/task '{where}' returned a result with a size exceeding the maximum number of bytes service limit.",

@@ -58,12 +58,13 @@ class History:
         return self.events[-1].id if self.events else 0
 
     def add(self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None) -> int:
-        event_id = len(self.events) + 1
+        events = self.events
+        event_id = len(events) + 1
         if previous is None:
             lane = _lane.get()
-            previous = lane[1] if lane is not None and lane[0] is self else self.last_id
+            previous = lane[1] if lane is not None and lane[0] is self else event_id - 1
         event = HistoryEvent(event_id, previous, self.clock.now(), event_type, details)
-        self.events.append(event)
+        events.append(event)
         _lane.set((self, event_id))
         if self.on_event is not None:
             self.on_event(event)

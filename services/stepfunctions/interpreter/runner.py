@@ -51,6 +51,23 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
 
 
+class _IsoClock:
+    """ISO 8601 text of service time, formatted once per millisecond (states entered in the
+    same millisecond share it)."""
+
+    __slots__ = ("clock", "_millis", "_text")
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock, self._millis, self._text = clock, -1, ""
+
+    def now(self) -> str:
+        now = self.clock.now()
+        millis = int(now * 1000)
+        if millis != self._millis:
+            self._millis, self._text = millis, iso(now)
+        return self._text
+
+
 Finish = Callable[..., None]  # (execution, status, *, output=, error=, cause=)
 
 
@@ -72,6 +89,7 @@ class Runner:
         self.history = history
         self.finish = finish
         self.rng = rng
+        self.iso_now = _IsoClock(clock).now
         self.base_context = {
             "Execution": {
                 "Id": execution.arn,
@@ -115,7 +133,7 @@ class Runner:
     def context(self, state: ast.State, extra: dict[str, Any], retry_count: int = 0) -> dict[str, Any]:
         return {
             **self.base_context,
-            "State": {"EnteredTime": iso(self.clock.now()), "Name": state.name, "RetryCount": retry_count},
+            "State": {"EnteredTime": self.iso_now(), "Name": state.name, "RetryCount": retry_count},
             **extra,
         }
 
