@@ -18,6 +18,8 @@ log = logging.getLogger("stepstack.tasks")
 
 
 class Supervisor:
+    """The application's background tasks, each with its name and owner."""
+
     def __init__(self) -> None:
         self._tasks: dict[asyncio.Task[Any], tuple[str, Hashable]] = {}
 

@@ -37,6 +37,8 @@ Taken = list[tuple[MessageRecord, str]]
 
 
 class Queue:
+    """The runtime of one queue around its record (see the module docstring)."""
+
     def __init__(
         self,
         record: QueueRecord,

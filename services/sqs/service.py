@@ -13,10 +13,15 @@ operations = Operations("sqs")
 
 
 class QueueNotFound(AwsError):
+    """The inspection endpoint's answer for an unknown queue (not an SQS wire error: 404)."""
+
     code, status, sender_fault = "QueueDoesNotExist", 404, True
 
 
 class SqsService(Service[SqsStore]):
+    """SQS in one application. Records: the stores. Runtime: one Queue per live queue (its
+    timers, long polls and delivery order) and the timers of running move tasks."""
+
     def __init__(self, env: ServiceEnv) -> None:
         super().__init__(env, operations, SqsStore)
         self.runtimes: dict[str, Queue] = {}  # queue ARN -> its runtime

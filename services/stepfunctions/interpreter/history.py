@@ -19,6 +19,9 @@ _PAYLOAD_FIELDS = ("input", "output", "parameters")
 # The last event of the current lane: a Parallel branch or Map iteration runs in
 # its own asyncio task, which copies this at its start, so its first event
 # follows the ParallelStateStarted/MapStateStarted and the rest follow each other.
+# A hidden channel, kept until the Step Functions II interpreter passes lanes
+# explicitly; events recorded outside an execution's tasks (timeouts, stops) pass
+# `previous` themselves.
 _lane: ContextVar[tuple[History, int] | None] = ContextVar("stepstack_history_lane", default=None)
 
 
