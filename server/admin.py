@@ -4,32 +4,41 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from protocols.writers import json_dumps
 from server import __version__
-from server.settings import Settings
-from services.core.dispatch import Dispatcher
+from server.banner import operation_counts
 from services.core.errors import AwsError
 from services.registry import SERVICE_NAMES
+
+if TYPE_CHECKING:
+    from server.app import StepstackApp
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600  # ten years: more is surely a mistake
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    return Response(json_dumps(body), status_code=status, media_type="application/json")  # bytes as base64
 
 
 def _error(code: str, message: str, status: int = 400) -> Response:
     return _json({"__type": code, "message": message}, status)
 
 
-def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def admin_routes(app: StepstackApp) -> list[Route]:
+    settings, dispatcher = app.settings, app.dispatcher
     clock = dispatcher.clock
+    counts = operation_counts()
 
     def clock_state(**extra: Any) -> dict[str, Any]:
         now = clock.now()
@@ -42,15 +51,62 @@ def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
             **extra,
         }
 
+    def state_of(name: str) -> str:
+        return "running" if name in settings.services else "disabled"
+
+    async def localstack_health(request: Request) -> Response:
+        """LocalStack's shape, which its tools and wait loops read."""
+        services = {name: state_of(name) for name in SERVICE_NAMES}
+        return _json({"services": services, "edition": "community", "version": __version__})
+
     async def health(request: Request) -> Response:
         services = {
-            name: "available" if name in settings.services else "disabled" for name in SERVICE_NAMES
+            name: {"state": state_of(name), "implemented": counts[name][0], "operations": counts[name][1]}
+            for name in SERVICE_NAMES
         }
-        return _json({"version": __version__, "edition": "stepstack", "services": services})
+        return _json({
+            "version": __version__, "edition": "stepstack", "ready": app.ready,
+            "services": services, "init": init_state(),
+        })
+
+    def init_state() -> dict[str, Any]:
+        report = app.init
+        return {
+            "directory": report.directory,
+            "state": report.state,
+            "hooks": [{"name": h.name, "state": h.state, **({"error": h.error} if h.error else {})} for h in report.hooks],
+        }
+
+    def init_scripts() -> list[dict[str, Any]]:
+        return [{"stage": "READY", "name": h.name, "state": h.state} for h in app.init.hooks]
+
+    async def localstack_init(request: Request) -> Response:
+        completed = app.init.completed
+        return _json({
+            "completed": {"BOOT": True, "START": True, "READY": completed, "SHUTDOWN": False},
+            "scripts": init_scripts(),
+        })
+
+    async def localstack_init_stage(request: Request) -> Response:
+        stage = request.path_params["stage"].upper()
+        stages = {"BOOT": True, "START": True, "READY": app.init.completed, "SHUTDOWN": False}
+        if stage not in stages:
+            return _error("NotFound", f"Unknown init stage {stage}: BOOT, START, READY or SHUTDOWN.", 404)
+        return _json({"completed": stages[stage], "scripts": init_scripts() if stage == "READY" else []})
 
     async def reset(request: Request) -> Response:
+        """All state (or one service's with ?service=NAME); the clock goes back to wall time
+        unless ?keep_clock=true or only one service is reset."""
+        only = request.query_params.get("service") or request.path_params.get("service")
+        if only is not None:
+            if only not in dispatcher.services:
+                return _error("ValidationException", f"Unknown service {only}: one of {', '.join(SERVICE_NAMES)}.")
+            await dispatcher.reset(only)
+            return _json({"status": "ok", "reset": [only], "clock": clock_state()})
         await dispatcher.reset()
-        return _json({"status": "ok", "reset": sorted(settings.services)})
+        if not _truthy(request.query_params.get("keep_clock")):
+            clock.reset_offset()
+        return _json({"status": "ok", "reset": sorted(settings.services), "clock": clock_state()})
 
     async def read_clock(request: Request) -> Response:
         return _json(clock_state())
@@ -60,6 +116,9 @@ def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError:
             return _error("SerializationException", "The body must be JSON such as {\"advance_seconds\": 60}.")
+        if isinstance(body, dict) and body.get("reset") is True and "advance_seconds" not in body:
+            clock.reset_offset()
+            return _json(clock_state())
         seconds = body.get("advance_seconds") if isinstance(body, dict) else None
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
             return _error("ValidationException", "advance_seconds must be a number of seconds.")
@@ -83,8 +142,11 @@ def admin_routes(settings: Settings, dispatcher: Dispatcher) -> list[Route]:
 
     return [
         Route("/_stepstack/health", health, methods=["GET", "HEAD"]),
-        Route("/_localstack/health", health, methods=["GET", "HEAD"]),
+        Route("/_localstack/health", localstack_health, methods=["GET", "HEAD"]),
+        Route("/_localstack/init", localstack_init, methods=["GET"]),
+        Route("/_localstack/init/{stage}", localstack_init_stage, methods=["GET"]),
         Route("/_stepstack/reset", reset, methods=["POST"]),
+        Route("/_localstack/state/{service}/reset", reset, methods=["POST"]),
         Route("/moto-api/reset", reset, methods=["POST"]),
         Route("/_stepstack/clock", read_clock, methods=["GET"]),
         Route("/_stepstack/clock", advance_clock, methods=["POST"]),

@@ -14,14 +14,18 @@ from starlette.responses import Response
 from protocols import Router, all_specs
 from protocols.internal import InternalInput, OutputCheck
 from server.admin import admin_routes
+from server.banner import READY, banner, say
+from server.init_hooks import InitReport, run_init_hooks
 from server.gateway import Gateway, Receive, Scope, Send
 from server.settings import Settings
+from server.sqs_peek import aws_sqs_messages
 from services.core.clock import Clock
 from services.core.dispatch import Dispatcher
 from services.core.ids import Ids
 from services.registry import service_factories
 
 ADMIN_PREFIXES = ("/_stepstack/", "/_localstack/", "/moto-api/")
+SQS_PEEK = "/_aws/sqs/messages"  # LocalStack's message peek
 
 
 class StepstackApp:
@@ -43,11 +47,13 @@ class StepstackApp:
         self.router = Router(specs)
         self.gateway = Gateway(settings, self.router, self.dispatcher)
         self.admin = Starlette(
-            routes=admin_routes(settings, self.dispatcher),
+            routes=admin_routes(self),
             lifespan=self._lifespan,
             exception_handlers={404: _not_found, 405: _not_allowed},
         )
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.init = InitReport(settings.init_dir)
+        self.ready = False
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -59,6 +65,16 @@ class StepstackApp:
             await self.dispatcher.shutdown()
             self.clock.bind(None)
 
+    async def after_start(self, address: str) -> None:
+        """The server serves: print the banner, run the init hooks, then say `Ready.`."""
+        say(banner(self.settings, address))
+        endpoint = f"http://{'127.0.0.1' if self.settings.host in ('0.0.0.0', '::') else self.settings.host}:{self.settings.port}"
+        await run_init_hooks(
+            self.settings.init_dir, self.init, self.dispatcher, endpoint, self.settings.region, self.settings.account_id
+        )
+        self.ready = True
+        say(READY)
+
     def begin_shutdown(self) -> None:
         """A signal arrived: answer every waiting poll now, so open requests end at once."""
         self.dispatcher.closing = True
@@ -66,6 +82,9 @@ class StepstackApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIXES):
+            if scope["path"].startswith(SQS_PEEK):
+                await aws_sqs_messages(scope, receive, send, self)
+                return
             await self.gateway(scope, receive, send)
         else:
             await self.admin(scope, receive, send)

@@ -14,7 +14,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from server.app import build_app
     from server.logs import configure
-    from server.serve import StepstackServer
+    from server.serve import StepstackServer, http_protocol
 
     try:
         settings = Settings.from_env(
@@ -27,11 +27,13 @@ def _serve(args: argparse.Namespace) -> int:
             region=args.region,
             strict=True if args.strict else None,
             seed=args.seed,
+            init_dir=args.init_dir,
+            log_format=args.log_format,
         )
     except SettingsError as exc:
         print(f"stepstack: {exc}", file=sys.stderr)
         return 2
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     app = build_app(settings)
     tune_garbage_collector()
     config = uvicorn.Config(
@@ -39,10 +41,11 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         loop="auto",
-        http="auto",
         log_level="warning" if settings.log_level == "info" else settings.log_level,
         access_log=False,
         server_header=False,
+        log_config=None,  # server/logs.py configured logging: one format for every logger
+        http=http_protocol(),
     )
     try:
         StepstackServer(config, app).run()
@@ -99,6 +102,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--region", help="region when a request names none (STEPSTACK_REGION, default us-east-1)", default=default)
         p.add_argument("--strict", action="store_true", help="enforce AWS rate rules that slow tests (STEPSTACK_STRICT)", default=default)
         p.add_argument("--seed", type=int, help="make ids and randomness reproducible (STEPSTACK_SEED)", default=default)
+        p.add_argument("--init-dir", help="resource files and scripts applied at start (STEPSTACK_INIT_DIR)", default=default)
+        p.add_argument("--log-format", help="text|json (STEPSTACK_LOG_FORMAT, default text)", default=default)
     cov = sub.add_parser("coverage", help="write docs/coverage.md from the registered handlers")
     cov.add_argument("--output", default="docs/coverage.md", help="file to write, or - for stdout")
     cov.add_argument("--check", action="store_true", help="fail if the file is not up to date")

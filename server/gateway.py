@@ -16,7 +16,7 @@ from protocols import HttpRequest, HttpResponse, Router, RoutingError, render_un
 from protocols.base import Protocol
 from protocols.detect import Route
 from protocols.sigv4 import host_region
-from server.logs import log_request
+from server.logs import log_request, request_log, show_body
 from server.settings import Settings
 from services.core.context import RequestContext
 from services.core.dispatch import Dispatcher
@@ -32,12 +32,25 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 RequestEntityTooLarge = declare_error("RequestEntityTooLarge", 413, True)
 
 
-class _BodyTooLarge(Exception):
+class BodyTooLarge(Exception):
     pass
 
 
+def http_request(scope: Scope) -> HttpRequest:
+    """The request of an ASGI scope, its body still to be read."""
+    return HttpRequest(
+        method=scope["method"],
+        path=scope["path"],
+        raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        # ASGI servers give header names in lower case already
+        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+        body=b"",
+    )
+
+
 async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body; raises _BodyTooLarge past `limit` bytes (the rest is drained)."""
+    """The whole request body; raises BodyTooLarge past `limit` bytes (the rest is drained)."""
     chunks: list[bytes] = []
     size = 0
     too_large = False
@@ -55,7 +68,7 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     if too_large:
-        raise _BodyTooLarge
+        raise BodyTooLarge
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
@@ -68,17 +81,10 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = self.dispatcher.ids.uuid()
-        request = HttpRequest(
-            method=scope["method"],
-            path=scope["path"],
-            raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            # ASGI servers give header names in lower case already
-            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
-            body=b"",
-        )
+        request = http_request(scope)
         service = operation = "-"
         protocol: Protocol | None = None
+        failure: AwsError | None = None
         try:
             request.body = await read_body(receive, self.settings.max_body_bytes)
             route = self.router.route(request)
@@ -87,21 +93,27 @@ class Gateway:
             response = await self._serve(route, request, request_id, receive)
         except ConnectionAbortedError:
             return  # the client went away; nobody to answer
-        except _BodyTooLarge:
+        except BodyTooLarge:
             protocol = self.router.guess_protocol(request)
             limit = self.settings.max_body_bytes
-            error = RequestEntityTooLarge(f"Request body larger than {limit} bytes.")
-            response = self._render_error(error, protocol, request, request_id)
+            failure = RequestEntityTooLarge(f"Request body larger than {limit} bytes.")
+            response = self._render_error(failure, protocol, request, request_id)
         except RoutingError as exc:
+            failure = exc.error
             response = self._render_error(exc.error, exc.protocol, request, request_id)
         except AwsError as exc:
+            failure = exc
             response = self._render_error(exc, protocol, request, request_id)
         except Exception:
             log.exception("request %s (%s %s) failed", request_id, service, operation)
-            error = InternalFailure(f"stepstack failed to process request {request_id}; see its log.")
-            response = self._render_error(error, protocol, request, request_id)
-        await _send(send, response, request_id)
-        log_request(service, operation, response.status, (time.perf_counter() - started) * 1000)
+            failure = InternalFailure(f"stepstack failed to process request {request_id}; see its log.")
+            response = self._render_error(failure, protocol, request, request_id)
+        await send_response(send, response, request_id)
+        error = (failure.code, failure.message) if failure is not None else None
+        log_request(service, operation, response.status, (time.perf_counter() - started) * 1000, error)
+        if request_log.isEnabledFor(logging.DEBUG):
+            request_log.debug("%s %s request %s: %s", service, operation, request_id, show_body(request.body))
+            request_log.debug("%s %s response %s: %s", service, operation, request_id, show_body(response.body))
 
     async def _serve(self, route: Route, request: HttpRequest, request_id: str, receive: Receive) -> HttpResponse:
         params = route.protocol.parse(request, route.operation, **route.extra)
@@ -161,7 +173,7 @@ async def _wait_disconnect(receive: Receive) -> None:
         pass
 
 
-async def _send(send: Send, response: HttpResponse, request_id: str) -> None:
+async def send_response(send: Send, response: HttpResponse, request_id: str) -> None:
     headers = [
         (b"content-type", response.content_type.encode()),
         (b"content-length", str(len(response.body)).encode()),

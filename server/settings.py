@@ -30,6 +30,8 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     strict: bool = False
     seed: int | None = None  # ids, jitter and random intrinsics reproducible run to run
+    init_dir: str | None = None  # resource files and scripts applied at start, in name order
+    log_format: str = "text"  # text | json (one JSON object per line)
     validate_output: bool = False  # check every result against its output shape (on in tests)
 
     def __post_init__(self) -> None:
@@ -44,6 +46,8 @@ class Settings:
             raise SettingsError(f"port out of range: {self.port}")
         if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
             raise SettingsError(f"unknown log level {self.log_level!r}")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"unknown log format {self.log_format!r} (text or json)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

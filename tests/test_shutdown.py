@@ -62,6 +62,7 @@ def test_a_signal_ends_the_server_within_two_seconds_with_polls_pending(tmp_path
         server.process.wait(timeout=5)
         elapsed = time.monotonic() - started
         assert elapsed < 2.0, f"shutdown took {elapsed:.2f}s"
+        assert server.process.returncode == (0 if sig == signal.SIGTERM else 130)
         for outcome in (poll, task):
             outcome["thread"].join(5)
         assert "error" not in poll, poll.get("error")

@@ -153,9 +153,11 @@ class Dispatcher:
         for service in self.services.values():
             service.release()
 
-    async def reset(self) -> None:
-        for service in self.services.values():
-            await service.reset()
+    async def reset(self, only: str | None = None) -> None:
+        """Drop the state of every service (or of the one named)."""
+        for name, service in self.services.items():
+            if only is None or name == only:
+                await service.reset()
 
     async def shutdown(self) -> None:
         self.closing = True

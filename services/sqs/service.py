@@ -27,6 +27,7 @@ class SqsService(Service[SqsStore]):
         self.runtimes: dict[str, Queue] = {}  # queue ARN -> its runtime
         self.move_timers: dict[str, Any] = {}  # task handle -> the timer of its next step
         self.inspectors["messages"] = self._inspect_messages
+        self.inspectors["peek"] = self._inspect_peek
 
     def open_queue(self, record: QueueRecord) -> Queue:
         queue = Queue(record, self.env.clock, self.env.ids, self.env.events, self.queue_by_arn)
@@ -98,6 +99,12 @@ class SqsService(Service[SqsStore]):
         if queue is None:
             raise QueueNotFound("The specified queue does not exist.")
         return {"QueueUrl": url, "QueueArn": queue.arn, "LongPolls": len(queue.waiters), "Messages": queue.inspect()}
+
+    def _inspect_peek(self, query: dict[str, str]) -> dict[str, Any]:
+        """The messages as ReceiveMessage returns them, untouched (services/sqs/peek.py)."""
+        from services.sqs.peek import inspect_peek
+
+        return inspect_peek(self, query)
 
 
 def create(env: ServiceEnv) -> SqsService:

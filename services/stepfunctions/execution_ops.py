@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from services.core.context import Params, RequestContext, Result
@@ -30,6 +31,7 @@ from services.stepfunctions.names import arn_parts, check_name, paged_result, re
 from services.stepfunctions.service import operations
 
 Ctx = RequestContext[SfnStore]
+log = logging.getLogger("stepstack.stepfunctions")
 
 
 def _checked_input(text: str | None) -> str:
@@ -53,6 +55,7 @@ def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
         arn, name, machine.arn, machine.name, machine.type, machine.definition, machine.role_arn, text, ctx.clock.now()
     )
     ctx.store.executions[arn] = execution
+    log.info("execution %s started", arn)
     history = sfn.history(execution)
     if ctx.dispatcher.closing:  # shutting down: it ends at once rather than hold the server up
         history.add("ExecutionAborted", {"error": "States.Aborted", "cause": "stepstack is shutting down"})

@@ -13,6 +13,7 @@ class StatesFailure(Exception):
         super().__init__(f"{error}: {cause}")
         self.error = error
         self.cause = cause
+        self.state: str | None = None  # where it was raised (for the log), set as it leaves a state
 
 
 def runtime(cause: str) -> StatesFailure:

@@ -4,6 +4,7 @@ running executions and activity pollers beside them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from services.core.clock import Timer
@@ -16,6 +17,7 @@ from services.stepfunctions.interpreter.history import History
 from services.stepfunctions.models import Execution, HistoryEvent, SfnStore, dump_store, load_store
 
 operations = Operations("stepfunctions")
+log = logging.getLogger("stepstack.stepfunctions")
 
 RESTORED_CAUSE = "stepstack restored a snapshot and does not resume running executions yet."
 MAX_PARSED = 1024
@@ -57,9 +59,21 @@ class SfnService(Service[SfnStore]):
         return History(execution.events, self.clock, on_event)
 
     def finish(
-        self, execution: Execution, status: str, *, output: str | None = None, error: str | None = None, cause: str | None = None
+        self,
+        execution: Execution,
+        status: str,
+        *,
+        output: str | None = None,
+        error: str | None = None,
+        cause: str | None = None,
+        state: str | None = None,
     ) -> None:
         execution.status, execution.stopped_at = status, self.clock.now()
+        if status == "SUCCEEDED":
+            log.info("execution %s SUCCEEDED", execution.arn)
+        else:
+            where = f" in state {state!r}" if state else ""
+            log.info("execution %s %s%s: error=%s cause=%s", execution.arn, status, where, error, cause)
         execution.output_text, execution.error, execution.cause = output, error, cause
         timer = self.timeouts.pop(execution.arn, None)
         if timer is not None:

@@ -115,7 +115,7 @@ class Runner:
             output = await self.run_definition(self.definition, json.loads(execution.input_text), {})
             text = checked_dumps(output, execution.name)
         except StatesFailure as failure:
-            self._fail(failure.error, failure.cause)
+            self._fail(failure.error, failure.cause, failure.state)
             return
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
@@ -126,9 +126,9 @@ class Runner:
         self.history.add("ExecutionSucceeded", {"output": text, "outputDetails": {"truncated": False}})
         self.finish(execution, "SUCCEEDED", output=text)
 
-    def _fail(self, error: str, cause: str) -> None:
+    def _fail(self, error: str, cause: str, state: str | None = None) -> None:
         self.history.add("ExecutionFailed", {"error": error, "cause": cause})
-        self.finish(self.execution, "FAILED", error=error, cause=cause)
+        self.finish(self.execution, "FAILED", error=error, cause=cause, state=state)
 
     def context(self, state: ast.State, extra: dict[str, Any], retry_count: int = 0) -> dict[str, Any]:
         return {
@@ -156,6 +156,8 @@ class Runner:
         except StatesFailure as failure:
             catcher = find_catcher(getattr(state, "catch", ()), failure.error)
             if catcher is None:
+                if failure.state is None:
+                    failure.state = state.name
                 raise
             output = set_result(raw, catcher.result_path, {"Error": failure.error, "Cause": failure.cause})
             following = catcher.next
