@@ -31,6 +31,15 @@ def _error(code: str, message: str, status: int = 400) -> Response:
     return _json({"__type": code, "message": message}, status)
 
 
+async def not_found(request: Request, exc: Any) -> Response:
+    return Response(b'{"__type":"NotFound","message":"No such stepstack endpoint."}', 404, media_type="application/json")
+
+
+async def not_allowed(request: Request, exc: Any) -> Response:
+    body = b'{"__type":"MethodNotAllowed","message":"Method not allowed on this stepstack endpoint."}'
+    return Response(body, 405, media_type="application/json")
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 
 from protocols import Router, all_specs
 from protocols.internal import InternalInput, OutputCheck
-from server.admin import admin_routes
 from server.banner import READY, banner, say
 from server.init_hooks import InitReport, run_init_hooks
 from server.gateway import Gateway, Receive, Scope, Send
@@ -29,7 +22,8 @@ SQS_PEEK = "/_aws/sqs/messages"  # LocalStack's message peek
 
 
 class StepstackApp:
-    """AWS requests go to the gateway; /_stepstack/* and lifespan to Starlette."""
+    """AWS requests go to the gateway; /_stepstack/* to Starlette, built on the first such
+    request (importing Starlette costs a tenth of a second of start-up); lifespan here."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -46,24 +40,36 @@ class StepstackApp:
         )
         self.router = Router(specs)
         self.gateway = Gateway(settings, self.router, self.dispatcher)
-        self.admin = Starlette(
-            routes=admin_routes(self),
-            lifespan=self._lifespan,
-            exception_handlers={404: _not_found, 405: _not_allowed},
-        )
+        self._admin: Any = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.init = InitReport(settings.init_dir)
         self.ready = False
 
-    @asynccontextmanager
-    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.loop = asyncio.get_running_loop()
-        self.clock.bind(self.loop)
-        try:
-            yield
-        finally:
-            await self.dispatcher.shutdown()
-            self.clock.bind(None)
+    @property
+    def admin(self) -> Any:
+        if self._admin is None:
+            from starlette.applications import Starlette
+
+            from server.admin import admin_routes, not_allowed, not_found
+
+            self._admin = Starlette(routes=admin_routes(self), exception_handlers={404: not_found, 405: not_allowed})
+        return self._admin
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """ASGI lifespan: bind the clock to the loop at start; stop everything at shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.loop = asyncio.get_running_loop()
+                self.clock.bind(self.loop)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.dispatcher.shutdown()
+                finally:
+                    self.clock.bind(None)
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def after_start(self, address: str) -> None:
         """The server serves: print the banner, run the init hooks, then say `Ready.`."""
@@ -86,17 +92,10 @@ class StepstackApp:
                 await aws_sqs_messages(scope, receive, send, self)
                 return
             await self.gateway(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
         else:
             await self.admin(scope, receive, send)
-
-
-async def _not_found(request: Request, exc: Any) -> Response:
-    return Response(b'{"__type":"NotFound","message":"No such stepstack endpoint."}', 404, media_type="application/json")
-
-
-async def _not_allowed(request: Request, exc: Any) -> Response:
-    body = b'{"__type":"MethodNotAllowed","message":"Method not allowed on this stepstack endpoint."}'
-    return Response(body, 405, media_type="application/json")
 
 
 def build_app(settings: Settings | None = None) -> StepstackApp:
