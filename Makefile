@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 4566
+# make's variables win over the server's own STEPSTACK_HOST/STEPSTACK_PORT, so they default to them
+HOST ?= $(or $(STEPSTACK_HOST),127.0.0.1)
+PORT ?= $(or $(STEPSTACK_PORT),4566)
+ARGS ?=
 
 .PHONY: run test install install-test coverage bench clean
 
@@ -11,23 +13,32 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+# Stamps: the install is editable, so only a change to pyproject.toml needs pip again.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	touch $@
 
-install-test: $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
 
-run: install
-	$(BIN)/stepstack --host $(HOST) --port $(PORT)
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
 
-test: install-test
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: $(VENV)/.installed
+	$(BIN)/stepstack --host $(HOST) --port $(PORT) $(ARGS)
+
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests
 
-coverage: install
+coverage: $(VENV)/.installed
 	$(BIN)/stepstack coverage --output docs/coverage.md
 
-bench: install-test
-	$(BIN)/pip install --quiet -e ".[bench]"
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.sqs
 	$(BIN)/python -m bench.sfn

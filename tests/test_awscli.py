@@ -2,6 +2,8 @@
 
 Each command runs the real cli (`python -m awscli`) in a subprocess with
 throw-away credentials and no config files, so nothing on the machine leaks in.
+The last tests check what the README says about `AWS_ENDPOINT_URL` and
+`AWS_DISABLE_HOST_PREFIX_INJECTION`, with the endpoint taken from the environment.
 Implemented operations (docs/coverage.md says which) are checked by their real
 output. SNS and Batch implement nothing yet, so for them an `An error occurred
 (NotImplemented) when calling the <Op> operation` line is what proves the cli
@@ -23,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server
+from tests.conftest import Server, free_port
 from tests.test_every_operation import coverage
 
 if importlib.util.find_spec("awscli") is None:  # pragma: no cover - the test extra installs it
@@ -40,7 +42,7 @@ IMPLEMENTED = [
     "sqs.CreateQueue", "sqs.ListQueues", "sqs.GetQueueAttributes", "sqs.GetQueueUrl",
     "sqs.SendMessage", "sqs.ReceiveMessage",
     "stepfunctions.CreateStateMachine", "stepfunctions.ListStateMachines", "stepfunctions.StartExecution",
-    "stepfunctions.DescribeExecution", "stepfunctions.ListExecutions",
+    "stepfunctions.DescribeExecution", "stepfunctions.ListExecutions", "stepfunctions.StartSyncExecution",
 ]
 NOT_IMPLEMENTED = [
     ("sns", "list-topics", "ListTopics"),
@@ -48,18 +50,23 @@ NOT_IMPLEMENTED = [
 ]
 
 
-def run_cli(server: Server, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    server: Server, tmp_path: Path, *args: str, env: dict[str, str] | None = None, endpoint_flag: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`aws --endpoint-url <server> ARGS`; without endpoint_flag the endpoint can only come from `env`."""
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.lower().endswith("_proxy")},
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": str(tmp_path / "no-such-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-such-credentials"),
         "AWS_MAX_ATTEMPTS": "1",
+        **(env or {}),
     }
+    endpoint = ["--endpoint-url", server.url] if endpoint_flag else []
     return subprocess.run(
-        [sys.executable, "-m", "awscli", "--endpoint-url", server.url, *args],
+        [sys.executable, "-m", "awscli", *endpoint, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -67,9 +74,9 @@ def run_cli(server: Server, tmp_path: Path, *args: str) -> subprocess.CompletedP
     )
 
 
-def run_json(server: Server, tmp_path: Path, *args: str) -> dict[str, Any]:
+def run_json(server: Server, tmp_path: Path, *args: str, **options: Any) -> dict[str, Any]:
     """A command that must succeed, and its JSON output."""
-    result = run_cli(server, tmp_path, *args)
+    result = run_cli(server, tmp_path, *args, **options)
     assert result.returncode == 0, (args, result.returncode, result.stderr)
     return json.loads(result.stdout)
 
@@ -150,3 +157,55 @@ def test_awscli_reports_client_validation_error_code_from_the_wire(server: Serve
     assert result.returncode == SERVICE_ERROR_RC, (result.returncode, result.stderr)
     assert "An error occurred (ValidationException) when calling the ListExecutions operation" in result.stderr
     assert "less than or equal to 1000" in result.stderr, result.stderr
+
+
+def test_awscli_takes_the_endpoint_from_aws_endpoint_url(server: Server, tmp_path: Path) -> None:
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    arn = server.client("stepfunctions").create_state_machine(
+        name="cli-env-endpoint", definition=definition, roleArn=ROLE
+    )["stateMachineArn"]
+    listed = run_json(
+        server, tmp_path, "stepfunctions", "list-state-machines",
+        env={"AWS_ENDPOINT_URL": server.url}, endpoint_flag=False,
+    )
+    assert arn in [m["stateMachineArn"] for m in listed["stateMachines"]]
+
+
+@pytest.mark.skipif(not AWSCLI_VERSION.startswith("1."), reason="the caveat is aws-cli v1's")
+def test_awscli_v1_ignores_aws_endpoint_url_for_sqs(server: Server, tmp_path: Path) -> None:
+    """The README's caveat: aws-cli v1 sends `sqs` commands to AWS whatever AWS_ENDPOINT_URL says.
+
+    Without --endpoint-url, v1 sets one itself for sqs (and emr, rds, docdb, neptune, health) in
+    the regions of awscli/customizations/overridesslcommonname.py, here https://queue.amazonaws.com,
+    and an explicit endpoint outranks AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SQS. A dead proxy for
+    every host but loopback keeps that request off the network and makes it fail at once.
+    """
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    env = {
+        "AWS_ENDPOINT_URL": server.url, "AWS_ENDPOINT_URL_SQS": server.url,
+        "HTTPS_PROXY": dead_proxy, "HTTP_PROXY": dead_proxy, "NO_PROXY": "127.0.0.1,localhost",
+    }
+    run_json(server, tmp_path, "stepfunctions", "list-state-machines", env=env, endpoint_flag=False)  # reaches us
+
+    result = run_cli(
+        server, tmp_path, "--debug", "sqs", "create-queue", "--queue-name", "cli-v1-caveat",
+        env=env, endpoint_flag=False,
+    )
+    assert result.returncode == 255, (result.returncode, result.stderr[-2000:])
+    assert "url=https://queue.amazonaws.com/" in result.stderr
+    assert f'Failed to connect to proxy URL: "{dead_proxy}"' in result.stderr
+    assert "QueueUrls" not in server.client("sqs").list_queues(QueueNamePrefix="cli-v1-caveat")
+
+
+def test_awscli_starts_a_sync_execution_with_host_prefix_injection_disabled(server: Server, tmp_path: Path) -> None:
+    """StartSyncExecution's endpoint carries the host prefix `sync-`; `sync-127.0.0.1` resolves nowhere."""
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}})
+    arn = server.client("stepfunctions").create_state_machine(
+        name="cli-sync", definition=definition, roleArn=ROLE, type="EXPRESS"
+    )["stateMachineArn"]
+    env = {"AWS_ENDPOINT_URL": server.url, "AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}
+    started = run_json(
+        server, tmp_path, "stepfunctions", "start-sync-execution", "--state-machine-arn", arn,
+        env=env, endpoint_flag=False,
+    )
+    assert (started["status"], json.loads(started["output"])) == ("SUCCEEDED", {"ok": 1})
