@@ -29,7 +29,9 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# Bytecode written ahead: with PYTHONDONTWRITEBYTECODE set, every start would compile the sources.
 run: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q server protocols services >/dev/null
 	$(BIN)/stepstack --host $(HOST) --port $(PORT) $(ARGS)
 
 test: $(VENV)/.installed-test

@@ -5,9 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from botocore.model import OperationModel, Shape
-
 from protocols.http import HttpRequest, HttpResponse
+from protocols.model import OperationModel, Shape
 from protocols.quirks import ServiceQuirks, service_quirks
 from protocols.readers import INVALID, Reader
 from protocols.specs import ServiceSpec

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.model import OperationModel
-
 from protocols.base import Protocol
 from protocols.http import HttpRequest
 from protocols.json_rpc import JsonProtocol
+from protocols.model import OperationModel
 from protocols.query import QueryProtocol, form_pairs
 from protocols.quirks import LABELS, service_quirks
 from protocols.rest_json import RestJsonProtocol

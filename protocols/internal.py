@@ -5,16 +5,16 @@ as a JSON wire call, with the callee's own input rules, so bad internal params
 answer the callee's AWS error; a member the shape does not have is a problem
 too (a typo must not be dropped). Output: with STEPSTACK_VALIDATE_OUTPUT=1 each
 result is checked against the operation's output shape by botocore's
-ParamValidator, so a misspelled key never reaches a client unnoticed.
+ParamValidator, so a misspelled key never reaches a client unnoticed; botocore
+is imported only then (it costs the server's start-up otherwise), and the check
+runs on botocore's own model, built from the same service description.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from botocore.model import Shape
-from botocore.validate import ParamValidator
-
+from protocols.model import Shape
 from protocols.readers import INVALID, json_reader
 from protocols.specs import ServiceSpec
 from protocols.validation import INPUT_RULES, Problem
@@ -64,13 +64,25 @@ class OutputCheck:
     """(service, operation, result) -> the problems of a result with its output shape."""
 
     def __init__(self, specs: dict[str, ServiceSpec]) -> None:
+        from botocore.validate import ParamValidator
+
         self.specs = specs
         self.validator = ParamValidator()
+        self._models: dict[str, Any] = {}  # service -> botocore.model.ServiceModel
+
+    def botocore_model(self, service: str) -> Any:
+        """botocore's own model of the service, from the description our model reads."""
+        model = self._models.get(service)
+        if model is None:
+            from botocore.model import ServiceModel
+
+            model = self._models[service] = ServiceModel(self.specs[service].raw, service_name=service)
+        return model
 
     def __call__(self, service: str, operation: str, result: Any) -> list[str]:
         if not isinstance(result, dict):
             return [f"the result is a {type(result).__name__}, not a dict"]
-        shape = self.specs[service].model.operation_model(operation).output_shape
+        shape = self.botocore_model(service).operation_model(operation).output_shape
         if shape is None:
             return [f"unexpected members {sorted(result)}"] if result else []
         report = self.validator.validate(result, shape)

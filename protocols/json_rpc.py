@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel, Shape
 
 from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
+from protocols.model import OperationModel, Shape
 from protocols.readers import Reader, json_reader
 from protocols.validation import SerializationException
 from protocols.writers import json_dumps

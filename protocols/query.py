@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from botocore.model import OperationModel, Shape
-
 from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
+from protocols.model import OperationModel, Shape
 from protocols.readers import Reader, form_tree, query_reader, wire_name
 from protocols.writers import structure_body, xml_escape
 from services.core.errors import AwsError

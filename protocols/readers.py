@@ -16,8 +16,7 @@ from collections.abc import Callable, Container
 from datetime import datetime, timezone
 from typing import Any
 
-from botocore.model import Shape
-
+from protocols.model import Shape
 from protocols.quirks import NO_ALIASES, QueryKeyAliases
 from protocols.validation import Problem
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.model import OperationModel, Shape
-
 from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
 from protocols.json_rpc import decode_json_object
+from protocols.model import OperationModel, Shape
 from protocols.readers import INVALID, Reader, json_reader, text_reader
 from protocols.specs import RestRoute
 from protocols.validation import Problem

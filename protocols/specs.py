@@ -1,15 +1,18 @@
-"""botocore service models, loaded once, and what the protocol layer derives from them."""
+"""botocore service models, loaded once, and what the protocol layer derives from them.
+
+The models are botocore's data read by protocols/loader.py into the classes of
+protocols/model.py, so that starting the server imports no botocore module.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
-import botocore.loaders
-from botocore.model import OperationModel, ServiceModel
-
+from protocols.loader import load_service_model
+from protocols.model import OperationModel, ServiceModel
 from protocols.quirks import service_quirks
 
 SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch")
@@ -17,13 +20,18 @@ SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch")
 
 @dataclass(frozen=True)
 class RestRoute:
-    """A rest-json operation's HTTP method and URI template, compiled to a regex."""
+    """A rest-json operation's HTTP method and URI template, as a regex."""
 
     operation: str
     method: str
-    pattern: re.Pattern[str]
+    regex: str
     literal_length: int  # longer literal prefixes win when several routes match
     first_segment: str  # "/v1/": a cheap test before any regex
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled on first use: compiling every route would cost each start-up a few ms."""
+        return re.compile(self.regex)
 
 
 @dataclass
@@ -33,6 +41,7 @@ class ServiceSpec:
     name: str
     model: ServiceModel
     protocol: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the description `model` reads
     query_model: ServiceModel | None = None  # a JSON service's Query wire format (protocols/quirks.py)
     routes: list[RestRoute] = field(default_factory=list)
 
@@ -78,23 +87,14 @@ def _compile_route(operation: OperationModel) -> RestRoute:
             literal += len(part)
             pattern += re.escape(part)
     first = "/" + uri.lstrip("/").split("/", 1)[0] + "/"
-    return RestRoute(operation.name, operation.http.get("method", "POST"), re.compile(f"^{pattern}/?$"), literal, first)
-
-
-@cache
-def _loader() -> botocore.loaders.Loader:
-    return botocore.loaders.create_loader()
-
-
-def _raw_model(name: str) -> dict[str, Any]:
-    return _loader().load_service_model(name, "service-2")
+    return RestRoute(operation.name, operation.http.get("method", "POST"), f"^{pattern}/?$", literal, first)
 
 
 @cache
 def service_spec(name: str) -> ServiceSpec:
-    raw = _raw_model(name)
+    raw = load_service_model(name, "service-2")
     model = ServiceModel(raw, service_name=name)
-    spec = ServiceSpec(name=name, model=model, protocol=model.metadata["protocol"])
+    spec = ServiceSpec(name=name, model=model, protocol=model.metadata["protocol"], raw=raw)
     build_query_model = service_quirks(name).query_model
     if build_query_model is not None:
         spec.query_model = ServiceModel(build_query_model(raw), service_name=name)

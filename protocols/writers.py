@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from botocore.model import Shape
 
+from protocols.model import Shape
 from protocols.readers import shape_key, wire_name
 
 XmlWriter = Callable[[Any, str, list[str]], None]

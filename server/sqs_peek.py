@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-import xmltodict
 
 from protocols import HttpRequest, HttpResponse, RoutingError
 from protocols.base import Protocol
@@ -159,6 +158,8 @@ class _Peek:
         """The Query XML answer, or with `Accept: application/json` the same document as JSON."""
         if "application/json" not in self.request.headers.get("accept", ""):
             return response
+        import xmltodict  # only for this JSON view: it pulls in urllib and http.client
+
         document = _strip_xmlns(xmltodict.parse(response.body))
         return HttpResponse(response.status, orjson.dumps(document), response.headers, "application/json")
 
