@@ -36,6 +36,7 @@ class ChangeEvents:
     def __init__(self) -> None:
         self._exact: dict[str, list[Subscription]] = {}
         self._prefixed: list[Subscription] = []
+        self.active = False  # anyone listening at all: publishers check this before building an event
 
     def subscribe(self, arn: str, listener: Listener, *, prefix: bool = False) -> Subscription:
         subscription = Subscription(self, arn, listener, prefix)
@@ -43,23 +44,20 @@ class ChangeEvents:
             self._prefixed.append(subscription)
         else:
             self._exact.setdefault(arn, []).append(subscription)
+        self.active = True
         return subscription
 
     def _remove(self, subscription: Subscription) -> None:
         if subscription.prefix:
             if subscription in self._prefixed:
                 self._prefixed.remove(subscription)
-            return
-        listeners = self._exact.get(subscription.key)
-        if listeners is not None and subscription in listeners:
-            listeners.remove(subscription)
-            if not listeners:
-                del self._exact[subscription.key]
-
-    @property
-    def active(self) -> bool:
-        """Whether anyone listens at all (publishers check this before building an event)."""
-        return bool(self._exact or self._prefixed)
+        else:
+            listeners = self._exact.get(subscription.key)
+            if listeners is not None and subscription in listeners:
+                listeners.remove(subscription)
+                if not listeners:
+                    del self._exact[subscription.key]
+        self.active = bool(self._exact or self._prefixed)
 
     def publish(self, arn: str, event: Event) -> None:
         exact = self._exact.get(arn)

@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from services.core.arns import parse_arn
 from services.core.clock import Clock
@@ -150,7 +151,7 @@ class Runner:
             f"{state.type}StateEntered",
             {"name": state.name, "input": checked_dumps(raw, state.name), "inputDetails": {"truncated": False}},
         )
-        context = self.context(state, extra)
+        context = self.context(state, extra) if _uses_context(state) else _NO_CONTEXT
         try:
             output, following = await self.evaluate(state, raw, context)
         except StatesFailure as failure:
@@ -384,6 +385,20 @@ class Runner:
             raise StatesFailure(error, cause)
         self.history.add("ActivitySucceeded", {"output": payload, "outputDetails": {"truncated": False}})
         return json.loads(payload)
+
+
+# What a state that never reads `$$` gets instead of the context object (built for each
+# state that does: its EnteredTime alone costs a date formatting). Never mutated.
+_NO_CONTEXT: Mapping[str, Any] = MappingProxyType({"State": MappingProxyType({})})
+
+
+def _uses_context(state: ast.State) -> bool:
+    """Whether the state's definition mentions `$$` anywhere (paths, templates, intrinsics,
+    rules); decided once per parsed state."""
+    found = state.__dict__.get("_uses_context")
+    if found is None:
+        found = state.__dict__["_uses_context"] = "$$" in dumps(state.raw)
+    return found
 
 
 def _resource_type(resource: str) -> str:
