@@ -84,7 +84,7 @@ FILTER_ATTRIBUTES = {
         (["bar", "food"], {"bar", "food"}),
         (["All"], set(FILTER_ATTRIBUTES)),
         ([".*"], set(FILTER_ATTRIBUTES)),
-        (["foo.*"], {"foo.a", "foo.b"}),
+        (["foo.*"], {"foo.a", "foo.b", "food"}),  # "X.*" is the prefix X, as AWS answers it
         (["missing"], set()),
     ],
 )

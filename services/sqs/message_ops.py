@@ -222,18 +222,18 @@ def _retry_attempt(queue: Queue, attempt: str) -> Taken | None:
 # -- delete and visibility -----------------------------------------------------------------
 
 
-def _locate(queue: Queue, handle: str) -> tuple[MessageRecord | None, bool]:
-    """(the message, whether the handle is its latest) for a receipt handle of this queue."""
-    message_id, nonce, arn = decode_receipt(handle)
+def _locate(queue: Queue, handle: str) -> MessageRecord | None:
+    """The message a receipt handle of this queue names. Any of its handles will do: on AWS an
+    older handle, from an earlier receive, still deletes it and changes its visibility."""
+    message_id, _, arn = decode_receipt(handle)
     if arn != queue.arn:
         raise ReceiptHandleIsInvalid(f'The input receipt handle "{handle}" is not a valid receipt handle.')
-    message = queue.messages.get(message_id)
-    return message, message is not None and message.receipt_nonce == nonce
+    return queue.messages.get(message_id)
 
 
 def delete_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
-    message, latest = _locate(queue, entry["ReceiptHandle"])
-    if message is not None and latest:
+    message = _locate(queue, entry["ReceiptHandle"])
+    if message is not None:
         queue.remove(message)
     return {}
 
@@ -243,8 +243,8 @@ def change_visibility_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
     timeout = entry.get("VisibilityTimeout")
     if timeout is None:
         raise MissingParameter("The request must contain the parameter VisibilityTimeout.")
-    message, latest = _locate(queue, handle)
-    if message is None or not latest:
+    message = _locate(queue, handle)
+    if message is None:
         raise _invalid("ReceiptHandle", handle, "Message does not exist or is not available for visibility timeout change.")
     _in_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
     elapsed = int(ctx.clock.now() - message.received_at)  # whole seconds, as AWS counts them
@@ -287,13 +287,13 @@ def _check_batch(entries: list[Params], entry_name: str) -> None:
 
 
 async def _run_batch(
-    ctx: Ctx, req: Params, entry_name: str, action: EntryAction, check: Callable[[list[Params]], None] | None = None
+    ctx: Ctx, req: Params, entry_name: str, action: EntryAction, check: Callable[[Queue, list[Params]], None] | None = None
 ) -> Result:
     queue = queue_by_url(ctx, req["QueueUrl"])
     entries: list[Params] = req["Entries"]
     _check_batch(entries, entry_name)
     if check is not None:
-        check(entries)
+        check(queue, entries)
     successful, failed = [], []
     for entry in entries:
         try:
@@ -301,6 +301,22 @@ async def _run_batch(
         except AwsError as error:
             failed.append({"Id": entry["Id"], "SenderFault": error.sender_fault, "Code": error.wire_code, "Message": error.message})
     return {"Successful": successful, "Failed": failed}
+
+
+def _check_send_batch(queue: Queue, entries: list[Params]) -> None:
+    """What fails a whole SendMessageBatch (HTTP 400) rather than one entry: its size, and on a
+    FIFO queue an entry without a group id, or without a dedup id the queue cannot derive."""
+    _check_batch_size(entries)
+    if not queue.fifo:
+        return
+    if any(e.get("MessageGroupId") is None for e in entries):
+        raise InvalidParameterValue("The request must contain the parameter MessageGroupId.")
+    if queue.attributes.get("ContentBasedDeduplication") != "true" and any(
+        e.get("MessageDeduplicationId") is None for e in entries
+    ):
+        raise InvalidParameterValue(
+            "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+        )
 
 
 def _check_batch_size(entries: list[Params]) -> None:
@@ -313,7 +329,7 @@ def _check_batch_size(entries: list[Params]) -> None:
 
 @operations.operation("SendMessageBatch")
 async def send_message_batch(ctx: Ctx, req: Params) -> Result:
-    return await _run_batch(ctx, req, "SendMessageBatchRequestEntry", send_one, _check_batch_size)
+    return await _run_batch(ctx, req, "SendMessageBatchRequestEntry", send_one, _check_send_batch)
 
 
 @operations.operation("DeleteMessageBatch")

@@ -134,5 +134,5 @@ def select_attributes(attributes: dict[str, dict[str, Any]], names: list[str]) -
     if "All" in names or ".*" in names:
         return attributes
     exact = set(names)
-    prefixes = tuple(n[:-1] for n in names if n.endswith(".*"))
+    prefixes = tuple(n[:-2] for n in names if n.endswith(".*"))  # "Hel.*" selects Hello and Help.Me
     return {k: v for k, v in attributes.items() if k in exact or (prefixes and k.startswith(prefixes))}

@@ -140,6 +140,8 @@ def _check_tags(tags: dict[str, str], existing: int = 0) -> None:
 async def create_queue(ctx: Ctx, req: Params) -> Result:
     name: str = req["QueueName"]
     given = dict(req.get("Attributes") or {})
+    if "FifoQueue" in given and not name.endswith(".fifo") and given["FifoQueue"].lower() != "true":
+        raise InvalidAttributeName("Unknown Attribute FifoQueue.")  # as AWS answers, even for "false"
     fifo_flag = given.pop("FifoQueue", "false").lower()
     if fifo_flag not in ("true", "false"):
         raise InvalidAttributeValue("Invalid value for the parameter FifoQueue.")
@@ -313,17 +315,19 @@ async def add_permission(ctx: Ctx, req: Params) -> Result:
     for action in req["Actions"]:
         if action not in _PERMISSION_ACTIONS:
             raise _invalid("ActionName.1", action, f"Only the queue owner is allowed to invoke this action or {action} is not a valid action.")
-    policy = json.loads(queue.attributes.get("Policy") or '{"Version":"2012-10-17","Statement":[]}')
+    policy = json.loads(queue.attributes.get("Policy") or '{"Version":"2008-10-17","Statement":[]}')
     statements = policy.setdefault("Statement", [])
     if any(s.get("Sid") == label for s in statements):
         raise _invalid("Label", label, "Already exists.")
     if len(statements) >= MAX_POLICY_STATEMENTS:
         raise OverLimit(f"{len(statements) + 1} statements were found, maximum allowed is {MAX_POLICY_STATEMENTS}.")
-    statements.append({
+    principals = [build_arn("iam", "", account, "root", partition=partition_of(ctx.region)) for account in req["AWSAccountIds"]]
+    actions = [f"SQS:{action}" for action in req["Actions"]]
+    statements.append({  # as AWS writes it: one principal or action as a string, several as a list
         "Sid": label,
         "Effect": "Allow",
-        "Principal": {"AWS": [build_arn("iam", "", account, "root", partition=partition_of(ctx.region)) for account in req["AWSAccountIds"]]},
-        "Action": [f"SQS:{action}" for action in req["Actions"]],
+        "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
+        "Action": actions[0] if len(actions) == 1 else actions,
         "Resource": queue.arn,
     })
     policy.setdefault("Id", f"{queue.arn}/SQSDefaultPolicy")
