@@ -167,3 +167,12 @@ def test_fifo_queue_false_on_a_standard_queue_is_an_unknown_attribute(sqs: Any, 
     assert answer.status == 400
     assert answer.xml_error()["Code"] == "InvalidAttributeName"
     assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix=name)
+
+
+def test_untag_queue_without_keys_is_invalid(sqs: Any) -> None:
+    """Real AWS's answer, as reported in getmoto/moto#1686."""
+    url = sqs.create_queue(QueueName=unique_name("untag"), tags={"k": "v"})["QueueUrl"]
+    response = error_of(sqs.untag_queue, QueueUrl=url, TagKeys=[])
+    assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == ("InvalidParameterValue", 400)
+    assert response["Error"]["Message"] == "Tag keys must be between 1 and 128 characters in length."
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"k": "v"}

@@ -289,7 +289,10 @@ async def tag_queue(ctx: Ctx, req: Params) -> Result:
 @operations.operation("UntagQueue")
 async def untag_queue(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
-    for key in req["TagKeys"]:
+    keys = req["TagKeys"]
+    if not keys or any(not 1 <= len(key) <= 128 for key in keys):  # as AWS answers an empty list
+        raise InvalidParameterValue("Tag keys must be between 1 and 128 characters in length.")
+    for key in keys:
         queue.tags.pop(key, None)
     return {}
 
