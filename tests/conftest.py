@@ -166,3 +166,13 @@ def own_server(spare_servers: SpareServers) -> Iterator[Server]:
     stop_server(running)
     log = running.log_path.read_text()
     assert "Traceback" not in log, f"the server logged a traceback:\n{log}"
+
+
+@pytest.fixture()
+def app() -> Iterator[Any]:
+    """An application in this process on a frozen clock (tests/inprocess.py), closed after the test."""
+    from tests.inprocess import InProcess
+
+    world = InProcess()
+    yield world
+    world.close()

@@ -4,7 +4,6 @@ another account or region by ARN, and ARNs follow the region's partition."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,13 +14,6 @@ from tests.inprocess import InProcess
 
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 ROLE = "arn:aws:iam::000000000000:role/r"
-
-
-@pytest.fixture()
-def app() -> Iterator[InProcess]:
-    world = InProcess()
-    yield world
-    world.close()
 
 
 def error_of(app: InProcess, service: str, operation: str, params: dict, **where: str) -> AwsError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,13 +38,6 @@ def round_trip(app: InProcess) -> tuple[InProcess, dict[str, Any]]:
     fresh = InProcess(start=START - 3600)  # a clock behind the snapshot: restore moves it on
     fresh.run(fresh.dispatcher.restore(before))
     return fresh, before
-
-
-@pytest.fixture()
-def app() -> Iterator[InProcess]:
-    world = InProcess()
-    yield world
-    world.close()
 
 
 def _ids(received: dict[str, Any]) -> list[str]:

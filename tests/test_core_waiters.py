@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
-import pytest
 
 from services.core.clock import Clock
 from services.core.waiters import Waiters
 from tests.inprocess import InProcess
 
 ROLE = "arn:aws:iam::000000000000:role/r"
-
-
-@pytest.fixture()
-def app() -> Iterator[InProcess]:
-    world = InProcess()
-    yield world
-    world.close()
 
 
 async def _until(condition, limit: int = 100) -> None:  # type: ignore[no-untyped-def]

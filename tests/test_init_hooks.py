@@ -252,13 +252,6 @@ def test_a_missing_init_directory_is_a_warning_and_nothing_runs(serve: Any, init
 # -- in process: the hooks against a dispatcher ----------------------------------------------
 
 
-@pytest.fixture
-def app() -> Iterator[InProcess]:
-    running = InProcess()
-    yield running
-    running.close()
-
-
 def _run(app: InProcess, directory: Path, timeout: float = 300) -> InitReport:
     report = InitReport(str(directory))
     hooks = run_init_hooks(str(directory), report, app.dispatcher, "http://127.0.0.1:1", "us-east-1", "000000000000", timeout=timeout)
