@@ -184,12 +184,14 @@ async def _bounded(workers: list[Any], max_seconds: float, out: Outcome) -> None
 # -- fill: SendMessageBatch until `total` messages or the deadline ----------------------------
 
 
-async def fill_queue(target: LoadTarget, queue_url: str, total: int, connections: int, max_seconds: float) -> Outcome:
+async def fill_queue(
+    target: LoadTarget, queue_url: str, total: int, connections: int, max_seconds: float, body: str = BODY_1K
+) -> Outcome:
     """Send ``total`` 1 KiB messages in batches of 10 over ``connections`` connections."""
     out = Outcome()
     batches = -(-total // BATCH_SIZE)
     claimed = 0
-    params = batch_params(queue_url)
+    params = batch_params(queue_url, body)
     deadline = time.perf_counter() + max_seconds
 
     async def worker() -> None:

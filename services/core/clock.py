@@ -21,19 +21,28 @@ from collections.abc import Callable
 log = logging.getLogger("stepstack.clock")
 
 
+def _nothing() -> None:
+    return None
+
+
 class Timer:
-    """A callback due at a point of service time; cancel() withdraws it."""
+    """A callback due at a point of service time; cancel() withdraws it and lets go of the
+    callback at once (a cancelled timer waiting in the heap must not keep a message alive)."""
 
-    __slots__ = ("when", "seq", "callback", "cancelled")
+    __slots__ = ("when", "seq", "callback", "cancelled", "clock")
 
-    def __init__(self, when: float, seq: int, callback: Callable[[], None]) -> None:
+    def __init__(self, when: float, seq: int, callback: Callable[[], None], clock: Clock) -> None:
         self.when = when
         self.seq = seq
         self.callback = callback
         self.cancelled = False
+        self.clock = clock
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            self.callback = _nothing
+            self.clock._withdrawn()
 
     def __lt__(self, other: Timer) -> bool:
         return (self.when, self.seq) < (other.when, other.seq)
@@ -62,6 +71,7 @@ class Clock:
         self._timers: list[Timer] = []
         self._seq = itertools.count()
         self._created = 0  # timers ever scheduled: a sign of progress while settling
+        self._cancelled = 0  # cancelled timers still in the heap
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.TimerHandle | None = None
         self._wakeup_at: float | None = None
@@ -90,10 +100,8 @@ class Clock:
         self._arm()
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
-        timer = Timer(when, next(self._seq), callback)
+        timer = Timer(when, next(self._seq), callback, self)
         self._created += 1
-        if self._created % 4096 == 0:
-            self._compact()
         heapq.heappush(self._timers, timer)
         if self._timers[0] is timer:
             self._arm()
@@ -195,11 +203,13 @@ class Clock:
         while self._timers and self._timers[0].when <= now:
             timer = heapq.heappop(self._timers)
             if timer.cancelled:
+                self._cancelled -= 1
                 continue
             timer.cancelled = True
+            callback, timer.callback = timer.callback, _nothing
             fired += 1
             try:
-                timer.callback()
+                callback()
             except Exception:  # a broken callback must not stop the others
                 log.exception("timer callback failed")
             now = self.now()
@@ -208,17 +218,20 @@ class Clock:
 
     # -- waking the loop ----------------------------------------------------
 
-    def _compact(self) -> None:
-        """Drop cancelled timers from the heap when they are most of it (a deleted message's
-        12-hour visibility timer must not be kept 12 hours)."""
-        live = [t for t in self._timers if not t.cancelled]
-        if len(live) * 2 < len(self._timers):
+    def _withdrawn(self) -> None:
+        """A timer was cancelled: once cancelled timers are most of the heap, drop them (a
+        deleted message's 12-hour visibility timer must not be kept 12 hours)."""
+        self._cancelled += 1
+        if self._cancelled > 256 and self._cancelled * 2 > len(self._timers):
+            live = [t for t in self._timers if not t.cancelled]
             heapq.heapify(live)
-            self._timers = live
+            self._timers = live  # a new list: a drained heap gives its memory back
+            self._cancelled = 0
 
     def _drop_cancelled(self) -> None:
         while self._timers and self._timers[0].cancelled:
             heapq.heappop(self._timers)
+            self._cancelled -= 1
 
     def _cancel_wakeup(self) -> None:
         if self._wakeup is not None:

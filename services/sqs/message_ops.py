@@ -54,10 +54,10 @@ def _in_range(parameter: str, value: int | None, low: int, high: int) -> None:
 # -- send -------------------------------------------------------------------------------
 
 
-def _attributes(raw: dict[str, Any] | None, *, system: bool) -> tuple[dict[str, Any], str | None]:
+def _attributes(raw: dict[str, Any] | None, *, system: bool) -> tuple[dict[str, Any] | None, str | None]:
     """Checked message (or system) attributes and their MD5; most messages have none."""
     if not raw:
-        return {}, None
+        return None, None
     kept = stored_attributes(raw)
     check_message_attributes(kept, system=system)
     return kept, md5_of_attributes(kept)
@@ -150,7 +150,7 @@ def _system_attributes(message: MessageRecord, names: set[str]) -> dict[str, str
         values["MessageGroupId"] = message.group_id
     if message.dead_letter_source_arn:
         values["DeadLetterQueueSourceArn"] = message.dead_letter_source_arn
-    trace = message.system_attributes.get("AWSTraceHeader")
+    trace = message.system_attributes.get("AWSTraceHeader") if message.system_attributes else None
     if trace:
         values["AWSTraceHeader"] = trace["StringValue"]
     return values if every else {k: v for k, v in values.items() if k in names}
@@ -161,13 +161,13 @@ def _received(queue: Queue, message: MessageRecord, nonce: str, names: set[str],
         "MessageId": message.message_id,
         "ReceiptHandle": encode_receipt(queue, message.message_id, nonce),
         "MD5OfBody": message.md5_body,
-        "Body": message.body,
+        "Body": message.text(),
     }
     if names:
         system = _system_attributes(message, names)
         if system:
             out["Attributes"] = system
-    selected = select_attributes(message.attributes, attribute_names)
+    selected = select_attributes(message.attributes, attribute_names) if message.attributes else None
     if selected:
         out["MessageAttributes"] = selected
         out["MD5OfMessageAttributes"] = md5_of_attributes(selected)

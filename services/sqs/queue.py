@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import zlib
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,10 @@ MAX_INFLIGHT_STANDARD = 120_000
 MAX_INFLIGHT_FIFO = 20_000
 DEDUP_WINDOW = 300.0
 _SEQUENCE_BASE = 18_000_000_000_000_000_000
+# A queue that already holds this much body stores each new large body zlib-compressed when that
+# saves an eighth or more: a deep backlog costs a fraction of its size, a shallow queue nothing.
+DEEP_QUEUE_BYTES = 16 * 1024 * 1024
+COMPRESS_FROM = 512
 
 Taken = list[tuple[MessageRecord, str]]
 
@@ -64,11 +69,13 @@ class Queue:
         self.inflight_by_group: Counter[GroupKey] = Counter()
         self.counts = {"visible": 0, "inflight": 0, "delayed": 0}
         self.timers: dict[str, Timer] = {}  # message id -> the end of its delay or invisibility
+        self.body_bytes = 0  # what the stored bodies take (compressed ones at their compressed size)
         self._retention_timer: Timer | None = None
         self.rearm()
 
     def rearm(self) -> None:
         """Rebuild groups, counts and timers from the records (after a restore)."""
+        self.body_bytes = sum(len(m.body) for m in self.messages.values())
         for message in sorted(self.messages.values(), key=lambda m: (m.visible_seq, m.order)):
             state = message.state
             if state == "visible":
@@ -140,6 +147,7 @@ class Queue:
                     self.clock.now() + DEDUP_WINDOW, message.message_id, message.md5_body,
                     message.md5_attributes, message.md5_system_attributes, message.sequence_number,
                 )
+        self._store_body(message)
         self.messages[message.message_id] = message
         if delay > 0:
             self._set_state(message, "delayed")
@@ -149,6 +157,15 @@ class Queue:
             self._make_visible(message)
         if self._retention_timer is None:
             self._schedule_retention()
+
+    def _store_body(self, message: MessageRecord) -> None:
+        body = message.body
+        if self.body_bytes >= DEEP_QUEUE_BYTES and type(body) is str and len(body) >= COMPRESS_FROM:
+            encoded = body.encode("utf-8")
+            packed = zlib.compress(encoded, 1)
+            if len(packed) * 8 <= len(encoded) * 7:
+                message.body = packed
+        self.body_bytes += len(message.body)
 
     # -- states ----------------------------------------------------------------------
 
@@ -192,9 +209,20 @@ class Queue:
         self._disarm(message)
         was_inflight = message.state == "inflight"
         self._set_state(message, "gone")
-        self.messages.pop(message.message_id, None)
+        if self.messages.pop(message.message_id, None) is not None:
+            self.body_bytes -= len(message.body)
+            if not self.messages:
+                self._fresh_tables()
         if was_inflight:
             self._release_group(message.group_id)
+
+    def _fresh_tables(self) -> None:
+        """The queue is empty: new tables in place of ones sized for its deepest moment (a dict
+        never shrinks as keys leave it)."""
+        self.record.messages = self.messages = {}
+        if not self.timers:
+            self.timers = {}
+        self.body_bytes = 0
 
     def _release_group(self, key: GroupKey) -> None:
         self.inflight_by_group[key] -= 1
@@ -370,7 +398,7 @@ class Queue:
         return [
             {
                 "MessageId": m.message_id,
-                "Body": m.body,
+                "Body": m.text(),
                 "State": m.state,
                 "ReceiveCount": m.receive_count,
                 "SentTimestamp": int(m.sent_at * 1000),

@@ -7,6 +7,7 @@ restored; the timers and waiters built from them live in queue.py.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -18,13 +19,13 @@ GroupKey = str | None
 @dataclass(slots=True, eq=False)
 class MessageRecord:
     message_id: str
-    body: str
+    body: str | bytes  # bytes: the UTF-8 body zlib-compressed (a deep queue's large bodies; see queue.py)
     md5_body: str
     sent_at: float  # service time, epoch seconds
     sender_id: str
-    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)  # message attributes
+    attributes: dict[str, dict[str, Any]] | None = None  # message attributes (None: none, no empty dict per message)
     md5_attributes: str | None = None
-    system_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    system_attributes: dict[str, dict[str, Any]] | None = None
     md5_system_attributes: str | None = None
     group_id: str | None = None
     dedup_id: str | None = None
@@ -39,6 +40,11 @@ class MessageRecord:
     receipt_nonce: str = ""
     order: int = 0  # enqueue order (FIFO: sequence order within the group)
     visible_seq: int = 0  # when it (last) became visible: receive order of a standard queue
+
+    def text(self) -> str:
+        """The body as it was sent."""
+        body = self.body
+        return body if type(body) is str else zlib.decompress(body).decode("utf-8")  # type: ignore[arg-type]
 
     def moved(self, sent_at: float, dead_letter_source_arn: str | None = None, keep_receives: bool = False) -> MessageRecord:
         """A copy of this message to enqueue elsewhere (dead-letter move, redrive)."""
