@@ -92,3 +92,18 @@ def test_a_deep_queue_stores_large_bodies_compressed_and_returns_them_exactly(ap
         fresh.close()
     assert [m["Body"] for m in got] == [body, "short"]
     assert got[0]["MD5OfBody"] == sent["MD5OfMessageBody"] == hashlib.md5(body.encode()).hexdigest()
+
+
+def test_dedup_entries_and_receive_attempts_are_forgotten_after_their_five_minutes(app: InProcess) -> None:
+    url = app.sqs("CreateQueue", QueueName="forget.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    for i in range(50):
+        app.sqs("SendMessage", QueueUrl=url, MessageBody=f"m{i}", MessageGroupId=f"g{i}", MessageDeduplicationId=f"d{i}")
+    got = app.sqs("ReceiveMessage", QueueUrl=url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="attempt-1")["Messages"]
+    record = app.dispatcher.service("sqs").runtimes["arn:aws:sqs:us-east-1:000000000000:forget.fifo"].record
+    assert len(record.dedup) == 50 and list(record.attempts) == ["attempt-1"]
+    app.advance(299)
+    assert len(record.dedup) == 50  # still inside the window: a resend is still a duplicate
+    again = app.sqs("SendMessage", QueueUrl=url, MessageBody="m0", MessageGroupId="g0", MessageDeduplicationId="d0")
+    assert again["MessageId"] == got[0]["MessageId"]
+    app.advance(2)
+    assert record.dedup == {} and record.attempts == {}  # nobody sent or received: forgotten anyway

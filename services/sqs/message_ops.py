@@ -195,11 +195,7 @@ async def receive_message(ctx: Ctx, req: Params) -> Result:
     if taken is None:
         taken = await queue.receive(limit, visibility, wait, sqs_of(ctx).closing)
         if attempt:
-            now = ctx.clock.now()
-            attempts = queue.record.attempts
-            if len(attempts) >= 1000:  # forget attempts whose 5-minute window has passed
-                queue.record.attempts = attempts = {k: v for k, v in attempts.items() if v.expires_at >= now}
-            attempts[attempt] = AttemptRecord(now + DEDUP_WINDOW, [[m.message_id, nonce] for m, nonce in taken])
+            queue.remember_attempt(attempt, AttemptRecord(ctx.clock.now() + DEDUP_WINDOW, [[m.message_id, nonce] for m, nonce in taken]))
     if not taken:
         return {}
     return {"Messages": [_received(queue, m, nonce, names, attribute_names) for m, nonce in taken]}

@@ -27,7 +27,7 @@ from services.core.events import ChangeEvents
 from services.core.ids import Ids
 from services.core.waiters import Waiters
 from services.sqs.errors import MessageNotInflight, OverLimit
-from services.sqs.records import DedupRecord, GroupKey, MessageRecord, QueueRecord
+from services.sqs.records import AttemptRecord, DedupRecord, GroupKey, MessageRecord, QueueRecord
 
 MAX_INFLIGHT_STANDARD = 120_000
 MAX_INFLIGHT_FIFO = 20_000
@@ -71,6 +71,7 @@ class Queue:
         self.timers: dict[str, Timer] = {}  # message id -> the end of its delay or invisibility
         self.body_bytes = 0  # what the stored bodies take (compressed ones at their compressed size)
         self._retention_timer: Timer | None = None
+        self._forget_timer: Timer | None = None  # the next dedup entry or receive attempt to expire
         self.rearm()
 
     def rearm(self) -> None:
@@ -92,6 +93,7 @@ class Queue:
             for key in self.inflight_by_group:
                 self.ready.pop(key, None)
         self._schedule_retention()
+        self._arm_forgetting()
 
     def _arm(self, message: MessageRecord, callback: Callable[[MessageRecord], None]) -> None:
         self.timers[message.message_id] = self.clock.call_at(message.due_at or 0.0, lambda: callback(message))
@@ -124,14 +126,36 @@ class Queue:
     # -- sending -------------------------------------------------------------------
 
     def find_duplicate(self, group_id: str | None, dedup_id: str) -> DedupRecord | None:
+        entry = self.record.dedup.get(self._dedup_key(group_id, dedup_id))
+        return entry if entry is not None and entry.expires_at > self.clock.now() else None
+
+    def remember_attempt(self, attempt: str, entry: AttemptRecord) -> None:
+        attempts = self.record.attempts
+        attempts.pop(attempt, None)  # re-inserted at the end: the table stays in expiry order
+        attempts[attempt] = entry
+        self._arm_forgetting()
+
+    # -- forgetting: dedup entries and receive attempts last their 5 minutes, no longer ------
+
+    def _arm_forgetting(self) -> None:
+        if self._forget_timer is not None or self.deleted:
+            return
+        heads = [next(iter(table.values())).expires_at for table in (self.record.dedup, self.record.attempts) if table]
+        if heads:
+            self._forget_timer = self.clock.call_at(min(heads), self._forget)
+
+    def _forget(self) -> None:
+        self._forget_timer = None
         now = self.clock.now()
-        dedup = self.record.dedup
-        while dedup:  # entries are in insertion (time) order: drop the expired head
-            key, entry = next(iter(dedup.items()))
-            if entry.expires_at > now:
-                break
-            del dedup[key]
-        return dedup.get(self._dedup_key(group_id, dedup_id))
+        record = self.record
+        for name in ("dedup", "attempts"):
+            table: dict[str, DedupRecord] | dict[str, AttemptRecord] = getattr(record, name)
+            expired = list(itertools.takewhile(lambda key: table[key].expires_at <= now, table))
+            for key in expired:
+                del table[key]
+            if expired and not table:
+                setattr(record, name, {})  # a fresh table: the old one stays at its largest size
+        self._arm_forgetting()
 
     def _dedup_key(self, group_id: str | None, dedup_id: str) -> str:
         per_group = self.attributes.get("DeduplicationScope") == "messageGroup"
@@ -143,10 +167,13 @@ class Queue:
         if self.fifo:
             message.sequence_number = f"{_SEQUENCE_BASE + message.order:020d}"
             if message.dedup_id is not None:
-                self.record.dedup[self._dedup_key(message.group_id, message.dedup_id)] = DedupRecord(
+                key = self._dedup_key(message.group_id, message.dedup_id)
+                self.record.dedup.pop(key, None)  # an expired entry of the same id: to the end
+                self.record.dedup[key] = DedupRecord(
                     self.clock.now() + DEDUP_WINDOW, message.message_id, message.md5_body,
                     message.md5_attributes, message.md5_system_attributes, message.sequence_number,
                 )
+                self._arm_forgetting()
         self._store_body(message)
         self.messages[message.message_id] = message
         if delay > 0:
@@ -340,8 +367,7 @@ class Queue:
         """The queue is deleted: drop its messages and timers, release its long polls."""
         self.deleted = True
         self.purge()
-        if self._retention_timer is not None:
-            self._retention_timer.cancel()
+        self._cancel_queue_timers()
         self.waiters.close()
 
     def stop(self) -> None:
@@ -350,9 +376,14 @@ class Queue:
         for timer in self.timers.values():
             timer.cancel()
         self.timers.clear()
-        if self._retention_timer is not None:
-            self._retention_timer.cancel()
+        self._cancel_queue_timers()
         self.waiters.close()
+
+    def _cancel_queue_timers(self) -> None:
+        for timer in (self._retention_timer, self._forget_timer):
+            if timer is not None:
+                timer.cancel()
+        self._retention_timer = self._forget_timer = None
 
     # -- retention ----------------------------------------------------------------------
 
