@@ -37,6 +37,7 @@ class StepstackApp:
             strict=settings.strict,
             validate_input=InternalInput(specs),
             validate_output=OutputCheck(specs) if settings.validate_output else None,
+            options={"sqs_realism": settings.sqs_realism},
         )
         self.router = Router(specs)
         self.gateway = Gateway(settings, self.router, self.dispatcher)

@@ -33,6 +33,7 @@ class Settings:
     init_dir: str | None = None  # resource files and scripts applied at start, in name order
     log_format: str = "text"  # text | json (one JSON object per line)
     validate_output: bool = False  # check every result against its output shape (on in tests)
+    sqs_realism: float = 0.0  # share of standard-queue receives that duplicate or reorder (services/sqs/realism.py)
 
     def __post_init__(self) -> None:
         unknown = set(self.services) - set(SERVICE_NAMES)
@@ -46,6 +47,8 @@ class Settings:
             raise SettingsError(f"port out of range: {self.port}")
         if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
             raise SettingsError(f"unknown log level {self.log_level!r}")
+        if not 0.0 <= self.sqs_realism <= 1.0:
+            raise SettingsError(f"STEPSTACK_SQS_REALISM must be a rate from 0 to 1, got {self.sqs_realism}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"unknown log format {self.log_format!r} (text or json)")
 
@@ -66,7 +69,7 @@ def _convert(name: str, raw: str) -> Any:
     try:
         if name in ("port", "max_body_bytes", "seed"):
             return int(raw)
-        if name == "time_scale":
+        if name in ("time_scale", "sqs_realism"):
             return float(raw)
         if name in ("strict", "validate_output"):
             return raw.strip().lower() in ("1", "true", "yes", "on")

@@ -22,14 +22,17 @@ START = 1_700_000_000.0
 
 
 class InProcess:
-    def __init__(self, loop: asyncio.AbstractEventLoop | None = None, *, start: float = START, seed: int | None = None) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop | None = None, *, start: float = START, seed: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self.loop = loop or asyncio.new_event_loop()
         self.owns_loop = loop is None
         specs = all_specs()
         self.clock = Clock(frozen=True, start=start)
         self.dispatcher = Dispatcher(
             self.clock, service_factories(), SERVICE_NAMES, ids=Ids(seed),
-            validate_input=InternalInput(specs), validate_output=OutputCheck(specs),
+            validate_input=InternalInput(specs), validate_output=OutputCheck(specs), options=options,
         )
 
     def run(self, work: Any, timeout: float = 2.0) -> Any:

@@ -9,7 +9,7 @@ protocols/), so bad internal input answers the callee's own AWS error.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -53,6 +53,7 @@ class Dispatcher:
         strict: bool = False,
         validate_input: InputValidator | None = None,
         validate_output: OutputValidator | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         self.clock = clock
         self.ids = ids or Ids()
@@ -62,7 +63,7 @@ class Dispatcher:
         self.closing = False  # shutting down: polls answer at once
         self.validate_input = validate_input
         self.validate_output = validate_output
-        env = ServiceEnv(clock, self.ids, self.tasks, self.events, self)
+        env = ServiceEnv(clock, self.ids, self.tasks, self.events, self, MappingProxyType(dict(options or {})))
         self.services: dict[str, Service[Any]] = {}
         for factory in factories:
             service = factory(env)

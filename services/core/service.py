@@ -7,8 +7,8 @@ once, so two applications in one process share nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -65,6 +65,7 @@ class ServiceEnv:
     tasks: Supervisor
     events: ChangeEvents
     dispatcher: Dispatcher
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # per-service settings, e.g. sqs_realism
 
 
 class Service(Generic[S]):

@@ -27,6 +27,8 @@ from services.core.events import ChangeEvents
 from services.core.ids import Ids
 from services.core.waiters import Waiters
 from services.sqs.errors import MessageNotInflight, OverLimit
+from services.sqs.realism import TAG as REALISM_TAG
+from services.sqs.realism import Realism
 from services.sqs.records import AttemptRecord, DedupRecord, GroupKey, MessageRecord, QueueRecord
 
 MAX_INFLIGHT_STANDARD = 120_000
@@ -51,6 +53,7 @@ class Queue:
         ids: Ids,
         events: ChangeEvents,
         find_queue: Callable[[str], Queue | None],
+        realism: float = 0.0,
     ) -> None:
         self.record = record
         self.name, self.account, self.region, self.arn = record.name, record.account, record.region, record.arn
@@ -62,6 +65,8 @@ class Queue:
         self.ids = ids
         self.events = events
         self.find_queue = find_queue  # ARN -> queue, for dead-letter moves
+        self.default_realism = realism  # STEPSTACK_SQS_REALISM; the queue's tag wins (realism.py)
+        self.realism: Realism | None = None  # built on the first realistic receive
         self.deleted = False
         self.waiters = Waiters()
         self.groups: dict[GroupKey, deque[MessageRecord]] = {}
@@ -289,6 +294,16 @@ class Queue:
         retention = self.int_attribute("MessageRetentionPeriod")
         policy = self.redrive_policy
         taken: Taken = []
+        rate = self.realism_rate()
+        duplicate = None
+        if rate:
+            realism = self._realism()
+            if self.ready and realism.happens(rate):
+                realism.shuffle_head(self.groups.get(next(iter(self.ready))), limit)
+            if realism.happens(rate):
+                duplicate = realism.duplicate_of(self.messages)
+                if duplicate is not None:
+                    limit -= 1
         while len(taken) < limit and self.ready:
             key = next(iter(self.ready))
             message = self._next_visible(key)
@@ -316,7 +331,36 @@ class Queue:
                 self.ready.move_to_end(key)
             else:
                 self._drop_group_if_empty(key)
+        if rate:
+            self._realistic(taken, duplicate, visibility, now)
         return taken
+
+    # -- realism (realism.py) -----------------------------------------------------------
+
+    def realism_rate(self) -> float:
+        if self.fifo:
+            return 0.0
+        tag = self.tags.get(REALISM_TAG)
+        return float(tag) if tag is not None else self.default_realism
+
+    def _realism(self) -> Realism:
+        if self.realism is None:
+            self.realism = Realism(self.ids.derived_random(f"sqs-realism:{self.arn}"))
+        return self.realism
+
+    def _realistic(self, taken: Taken, duplicate: MessageRecord | None, visibility: int, now: float) -> None:
+        realism = self._realism()
+        for message, _ in taken:
+            realism.delivered(message.message_id)
+        if duplicate is not None:
+            self._disarm(duplicate)  # delivered again: a new receive of the same message
+            duplicate.receive_count += 1
+            duplicate.received_at = now
+            duplicate.receipt_nonce = self.ids.hex(16)
+            duplicate.due_at = now + visibility
+            self._arm(duplicate, self._visibility_expired)
+            taken.insert(realism.rng.randrange(len(taken) + 1), (duplicate, duplicate.receipt_nonce))
+            realism.duplicates += 1
 
     def _deliver(self, message: MessageRecord, visibility: int, now: float) -> str:
         self._set_state(message, "inflight")

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from services.core.context import Params, RequestContext, Result
+from services.sqs import realism
 from services.sqs import attributes as attrs
 from services.sqs.errors import (
     InvalidAttributeName,
@@ -128,12 +129,13 @@ def _checked_attributes(
     return checked
 
 
-def _check_tags(tags: dict[str, str], existing: int = 0) -> None:
+def _check_tags(tags: dict[str, str], fifo: bool, existing: int = 0) -> None:
     if len(tags) + existing > MAX_TAGS:
         raise InvalidParameterValue(f"Too many tags added for queue. A queue can have at most {MAX_TAGS} tags.")
     for key, value in tags.items():
         if not 1 <= len(key) <= 128 or len(value) > 256:
             raise InvalidParameterValue(f"Tag {key} is invalid: keys are 1 to 128 characters, values up to 256.")
+    realism.check_tags(tags, fifo)
 
 
 @operations.operation("CreateQueue")
@@ -156,7 +158,7 @@ async def create_queue(ctx: Ctx, req: Params) -> Result:
     arn = build_arn("sqs", ctx.region, ctx.account_id, name)
     checked = _checked_attributes(ctx, arn, fifo, given, creating=True)
     tags = dict(req.get("tags") or {})
-    _check_tags(tags)
+    _check_tags(tags, fifo)
     store = ctx.store
     existing = store.queues.get(name)
     if existing is not None:
@@ -281,7 +283,7 @@ async def purge_queue(ctx: Ctx, req: Params) -> Result:
 async def tag_queue(ctx: Ctx, req: Params) -> Result:
     queue = _queue(ctx, req)
     tags = dict(req["Tags"])
-    _check_tags(tags, len(set(queue.tags) - set(tags)))
+    _check_tags(tags, queue.fifo, len(set(queue.tags) - set(tags)))
     queue.tags.update(tags)
     return {}
 

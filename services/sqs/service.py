@@ -30,7 +30,8 @@ class SqsService(Service[SqsStore]):
         self.inspectors["peek"] = self._inspect_peek
 
     def open_queue(self, record: QueueRecord) -> Queue:
-        queue = Queue(record, self.env.clock, self.env.ids, self.env.events, self.queue_by_arn)
+        realism = float(self.env.options.get("sqs_realism", 0.0))
+        queue = Queue(record, self.env.clock, self.env.ids, self.env.events, self.queue_by_arn, realism)
         self.runtimes[record.arn] = queue
         return queue
 
@@ -98,7 +99,17 @@ class SqsService(Service[SqsStore]):
         queue = self.queue_by_arn(record.arn) if record is not None else None
         if queue is None:
             raise QueueNotFound("The specified queue does not exist.")
-        return {"QueueUrl": url, "QueueArn": queue.arn, "LongPolls": len(queue.waiters), "Messages": queue.inspect()}
+        shown: dict[str, Any] = {"QueueUrl": url, "QueueArn": queue.arn, "LongPolls": len(queue.waiters)}
+        rate = queue.realism_rate()
+        if rate or queue.realism is not None:
+            made = queue.realism
+            shown["Realism"] = {
+                "Rate": rate,
+                "ShuffledReceives": made.reordered if made else 0,
+                "DuplicateDeliveries": made.duplicates if made else 0,
+            }
+        shown["Messages"] = queue.inspect()
+        return shown
 
     def _inspect_peek(self, query: dict[str, str]) -> dict[str, Any]:
         """The messages as ReceiveMessage returns them, untouched (services/sqs/peek.py)."""
