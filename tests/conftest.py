@@ -127,6 +127,24 @@ def clients(server: Server) -> Callable[..., Any]:
     return make
 
 
+@pytest.fixture(scope="session")
+def query_session(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A botocore session whose SQS client speaks the Query protocol (as older SDKs do):
+    botocore's own SQS model rewritten to the Query wire names by protocols/sqs_query_model.py."""
+    import botocore.session
+
+    from protocols.sqs_query_model import sqs_query_model
+
+    raw = botocore.session.Session().get_component("data_loader").load_service_model("sqs", "service-2")
+    root: Path = tmp_path_factory.mktemp("query-model")
+    target = root / "sqs" / raw["metadata"]["apiVersion"]
+    target.mkdir(parents=True)
+    (target / "service-2.json").write_text(json.dumps(sqs_query_model(raw)))
+    session = botocore.session.Session()
+    session.get_component("data_loader").search_paths.insert(0, str(root))
+    return session
+
+
 class SpareServers:
     """Servers started one ahead on a background thread, so the next module's own server is
     usually up by the time it asks (a start costs about half a second)."""

@@ -16,8 +16,10 @@ class SqsError(AwsError):
     status, sender_fault = 400, True
 
 
-def _sqs_error(name: str, query_code: str | None = None, status: int = 400) -> type[SqsError]:
-    return type(name, (SqsError,), {"code": name, "query_code": query_code or name, "status": status})
+def _sqs_error(name: str, query_code: str | None = None, status: int = 400, json_code: str | None = None) -> type[SqsError]:
+    """`json_code`: the `__type` AWS sends over JSON when it is not the error's name (recorded:
+    InvalidParameterValueException, MissingRequiredParameterException)."""
+    return type(name, (SqsError,), {"code": json_code or name, "query_code": query_code or name, "status": status})
 
 
 QueueDoesNotExist = _sqs_error("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue")
@@ -50,7 +52,7 @@ KmsInvalidState = _sqs_error("KmsInvalidState", "KMS.InvalidStateException")
 KmsNotFound = _sqs_error("KmsNotFound", "KMS.NotFoundException")
 KmsOptInRequired = _sqs_error("KmsOptInRequired", "KMS.OptInRequired", 403)
 KmsThrottled = _sqs_error("KmsThrottled", "KMS.ThrottlingException")
-InvalidParameterValue = _sqs_error("InvalidParameterValue", "InvalidParameterValue")
-MissingParameter = _sqs_error("MissingParameter", "MissingParameter")
+InvalidParameterValue = _sqs_error("InvalidParameterValue", json_code="InvalidParameterValueException")
+MissingParameter = _sqs_error("MissingParameter", json_code="MissingRequiredParameterException")
 
 MODELED = MappingProxyType({cls.code: cls for cls in SqsError.__subclasses__()})

@@ -126,22 +126,28 @@ async def start_message_move_task(ctx: Ctx, req: Params) -> Result:
     return {"TaskHandle": handle}
 
 
-def _task_by_handle(ctx: Ctx, handle: str) -> MoveTaskRecord | None:
+def _task_by_handle(ctx: Ctx, handle: str) -> MoveTaskRecord:
+    """The task a handle names; AWS's recorded answers for a malformed handle, an unknown source
+    queue and an unknown task."""
     try:
-        source_arn = json.loads(base64.b64decode(handle, validate=True))["sourceArn"]
+        token = json.loads(base64.b64decode(handle, validate=True))
+        source_arn, task_id = token["sourceArn"], token["taskId"]
     except (binascii.Error, ValueError, TypeError, KeyError):
-        return None
-    source = queue_by_arn(ctx, source_arn) if isinstance(source_arn, str) else None
+        raise InvalidParameterValue("Value for parameter TaskHandle is invalid.") from None
+    if not isinstance(source_arn, str) or not isinstance(task_id, str):
+        raise InvalidParameterValue("Value for parameter TaskHandle is invalid.")
+    source = queue_by_arn(ctx, source_arn)
     if source is None:
-        return None
-    return ctx.store_at(source.account, source.region).move_tasks.get(handle)
+        raise ResourceNotFoundException("The resource that you specified for the SourceArn parameter doesn't exist.")
+    task = ctx.store_at(source.account, source.region).move_tasks.get(handle)
+    if task is None:
+        raise ResourceNotFoundException("Task does not exist.")
+    return task
 
 
 @operations.operation("CancelMessageMoveTask")
 async def cancel_message_move_task(ctx: Ctx, req: Params) -> Result:
     task = _task_by_handle(ctx, req["TaskHandle"])
-    if task is None:
-        raise ResourceNotFoundException("Task does not exist.")
     if task.status != "RUNNING":
         raise UnsupportedOperation(f"Only active tasks can be cancelled; this task is {task.status}.")
     timer = sqs_of(ctx).move_timers.pop(task.handle, None)
