@@ -147,3 +147,29 @@ def test_the_sixty_second_rules_in_strict_mode(strict: Server, query_session: An
     name = url.rsplit("/", 1)[1]
     sqs.delete_queue(QueueUrl=url)
     _check(sqs, sqs.create_queue, "AWS.SimpleQueueService.QueueDeletedRecently", 400, "QueueDeletedRecently", QueueName=name)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_fifo_receipt_handle_expires_with_its_visibility_timeout(strict: Server, query_session: Any, protocol: str) -> None:
+    sqs = _client(strict, protocol, query_session)
+    url = queue(sqs, FifoQueue=True, ContentBasedDeduplication=True, VisibilityTimeout=1)
+    sqs.send_message(QueueUrl=url, MessageBody="foobar", MessageGroupId="1")
+    handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    strict.advance(1)
+    message = _check(sqs, sqs.delete_message, "InvalidParameterValue", 400, "InvalidParameterValueException",
+                     QueueUrl=url, ReceiptHandle=handle)
+    assert message == f"Value {handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+    again = sqs.receive_message(QueueUrl=url)["Messages"][0]  # still there, and its new handle deletes it
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+def test_a_fifo_receipt_handle_lives_as_long_as_its_extended_timeout(strict: Server, query_session: Any) -> None:
+    sqs = _client(strict, "json", query_session)
+    url = queue(sqs, FifoQueue=True, ContentBasedDeduplication=True, VisibilityTimeout=1)
+    sqs.send_message(QueueUrl=url, MessageBody="foobar", MessageGroupId="1")
+    handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=5)
+    strict.advance(1.5)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)

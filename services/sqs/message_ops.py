@@ -218,19 +218,25 @@ def _retry_attempt(queue: Queue, attempt: str) -> Taken | None:
 # -- delete and visibility -----------------------------------------------------------------
 
 
-def _locate(queue: Queue, handle: str) -> MessageRecord | None:
-    """The message a receipt handle of this queue names. Any of its handles will do: on AWS an
-    older handle, from an earlier receive, still deletes it and changes its visibility."""
-    message_id, _, arn = decode_receipt(handle)
+def _locate(queue: Queue, handle: str) -> tuple[MessageRecord | None, str]:
+    """The message a receipt handle of this queue names, and the handle's nonce. On a standard
+    queue any of its handles will do: an older handle, from an earlier receive, still deletes it
+    and changes its visibility."""
+    message_id, nonce, arn = decode_receipt(handle)
     if arn != queue.arn:
         raise ReceiptHandleIsInvalid(f'The input receipt handle "{handle}" is not a valid receipt handle.')
-    return queue.messages.get(message_id)
+    return queue.messages.get(message_id), nonce
 
 
 def delete_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
-    message = _locate(queue, entry["ReceiptHandle"])
-    if message is not None:
-        queue.remove(message)
+    handle = entry["ReceiptHandle"]
+    message, nonce = _locate(queue, handle)
+    if message is None:
+        return {}
+    if queue.fifo and (message.state != "inflight" or message.receipt_nonce != nonce):
+        # recorded on AWS: a FIFO handle dies with its visibility timeout
+        raise _invalid("ReceiptHandle", handle, "The receipt handle has expired.")
+    queue.remove(message)
     return {}
 
 
@@ -239,7 +245,7 @@ def change_visibility_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
     timeout = entry.get("VisibilityTimeout")
     if timeout is None:
         raise MissingParameter("The request must contain the parameter VisibilityTimeout.")
-    message = _locate(queue, handle)
+    message, _ = _locate(queue, handle)
     if message is None:
         raise _invalid("ReceiptHandle", handle, "Message does not exist or is not available for visibility timeout change.")
     _in_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
