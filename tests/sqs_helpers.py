@@ -99,3 +99,18 @@ def wait_for_long_polls(server: Any, url: str, count: int, timeout: float = 5.0)
         if time.monotonic() > deadline:
             pytest.fail(f"{waiting} long polls wait on {url} after {timeout}s, not {count}")
         time.sleep(0.01)
+
+
+def protocol_client(server: Any, protocol: str, query_session: Any) -> Any:
+    """A boto3 SQS client that speaks `protocol` ("json", or "query" through the conftest's
+    `query_session`, as older SDKs do)."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.Session(botocore_session=query_session) if protocol == "query" else boto3.Session()
+    client = session.client(
+        "sqs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
+        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}),
+    )
+    assert client.meta.service_model.protocol == protocol
+    return client

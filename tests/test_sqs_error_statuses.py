@@ -14,12 +14,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.conftest import Server, start_server, stop_server
-from tests.sqs_helpers import error_of, queue, queue_arn, unique_name
+from tests.sqs_helpers import error_of, protocol_client, queue, queue_arn, unique_name
 
 PROTOCOLS = ["json", "query"]
 
@@ -32,19 +30,9 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(running)
 
 
-def _client(server: Server, protocol: str, query_session: Any) -> Any:
-    session = boto3.Session(botocore_session=query_session) if protocol == "query" else boto3.Session()
-    client = session.client(
-        "sqs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}),
-    )
-    assert client.meta.service_model.protocol == protocol
-    return client
-
-
 @pytest.fixture(params=PROTOCOLS)
 def sqs(request: pytest.FixtureRequest, server: Server, query_session: Any) -> Any:
-    return _client(server, request.param, query_session)
+    return protocol_client(server, request.param, query_session)
 
 
 def _check(sqs: Any, call: Callable[..., Any], code: str, status: int, json_type: str | None = None, **params: Any) -> str:
@@ -140,7 +128,7 @@ def test_move_tasks_that_do_not_exist(sqs: Any) -> None:
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_the_sixty_second_rules_in_strict_mode(strict: Server, query_session: Any, protocol: str) -> None:
-    sqs = _client(strict, protocol, query_session)
+    sqs = protocol_client(strict, protocol, query_session)
     url = queue(sqs)
     sqs.purge_queue(QueueUrl=url)
     _check(sqs, sqs.purge_queue, "AWS.SimpleQueueService.PurgeQueueInProgress", 403, "PurgeQueueInProgress", QueueUrl=url)
@@ -151,7 +139,7 @@ def test_the_sixty_second_rules_in_strict_mode(strict: Server, query_session: An
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_fifo_receipt_handle_expires_with_its_visibility_timeout(strict: Server, query_session: Any, protocol: str) -> None:
-    sqs = _client(strict, protocol, query_session)
+    sqs = protocol_client(strict, protocol, query_session)
     url = queue(sqs, FifoQueue=True, ContentBasedDeduplication=True, VisibilityTimeout=1)
     sqs.send_message(QueueUrl=url, MessageBody="foobar", MessageGroupId="1")
     handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
@@ -165,7 +153,7 @@ def test_a_fifo_receipt_handle_expires_with_its_visibility_timeout(strict: Serve
 
 
 def test_a_fifo_receipt_handle_lives_as_long_as_its_extended_timeout(strict: Server, query_session: Any) -> None:
-    sqs = _client(strict, "json", query_session)
+    sqs = protocol_client(strict, "json", query_session)
     url = queue(sqs, FifoQueue=True, ContentBasedDeduplication=True, VisibilityTimeout=1)
     sqs.send_message(QueueUrl=url, MessageBody="foobar", MessageGroupId="1")
     handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]

@@ -1,5 +1,5 @@
-"""SQS answers as AWS's recorded responses show them, over the JSON protocol (boto3) and the
-Query protocol (raw form requests, as older SDKs send them)."""
+"""SQS answers as AWS's recorded responses show them, over the JSON protocol and the Query
+protocol (boto3 on each, and raw form requests as older SDKs send them)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Server
 from tests.raw_http import FORM, send
-from tests.sqs_helpers import error_of, queue, unique_name
+from tests.sqs_helpers import error_of, protocol_client, queue, unique_name
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +21,10 @@ def server(own_server: Server) -> Server:
     return own_server
 
 
-@pytest.fixture(scope="module")
-def sqs(server: Server) -> Any:
-    return server.client("sqs")
+@pytest.fixture(scope="module", params=["json", "query"])
+def sqs(request: pytest.FixtureRequest, server: Server, query_session: Any) -> Any:
+    """A boto3 SQS client speaking each protocol in turn."""
+    return protocol_client(server, request.param, query_session)
 
 
 def query(server: Server, url: str, action: str, **params: str) -> Any:
