@@ -3,8 +3,9 @@
 As the API reference documents GetActivityTask (a 60 s long poll that returns an empty taskToken
 when no task arrives), SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (InvalidToken,
 TaskTimedOut: "the task token has either expired or the task associated with the token has already
-been closed"), and the Task state's TimeoutSeconds / HeartbeatSeconds (States.Timeout,
-States.HeartbeatTimeout). Timeouts run on the service clock, which the tests fast-forward on a
+been closed"), and the Task state's TimeoutSeconds / HeartbeatSeconds (States.Timeout
+for both, as AWS records it; States.HeartbeatTimeout in ErrorEquals matches a missed heartbeat
+alone). Timeouts run on the service clock, which the tests fast-forward on a
 server of the module's own. A poll that must still be waiting is checked on the server's seam
 (GET /_stepstack/stepfunctions/activities), never by sleeping.
 """
@@ -168,9 +169,22 @@ def test_heartbeat_timeout_without_heartbeats(sfn: Any, server: Server) -> None:
     still_running(sfn, arn)
     server.advance(3)
     described = wait_until_done(sfn, arn)
-    assert described["status"] == "FAILED" and described["error"] == "States.HeartbeatTimeout"
-    assert "ActivityTimedOut" in history_types(sfn, arn)
+    assert described["status"] == "FAILED" and described["error"] == "States.Timeout"  # recorded on AWS
+    timed_out = [e for e in sfn.get_execution_history(executionArn=arn)["events"] if e["type"] == "ActivityTimedOut"]
+    assert [e["activityTimedOutEventDetails"]["error"] for e in timed_out] == ["States.Timeout"]
     assert error_of(sfn.send_task_heartbeat, taskToken=task["taskToken"])["Code"] == "TaskTimedOut"
+
+
+def test_a_plain_timeout_is_not_a_heartbeat_timeout(sfn: Any, server: Server) -> None:
+    activity = create_activity(sfn)
+    catch = [{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Caught"}]
+    definition = task_machine(activity, TimeoutSeconds=10, Catch=catch)
+    definition["States"]["Caught"] = {"Type": "Succeed"}
+    _, arn = start(sfn, definition, {})
+    take_task(server, activity)
+    server.advance(11)
+    described = wait_until_done(sfn, arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
 
 
 def test_heartbeat_timeout_can_be_retried(sfn: Any, server: Server) -> None:

@@ -142,6 +142,7 @@ class State:
     name: str
     comment: str | None = None
     query_language: str | None = None  # as declared on the state; None: inherited
+    jsonata: bool = False  # the language the state's fields are written in (declared or inherited)
     input_path: str | None = "$"
     output_path: str | None = "$"
     assign: JSON = None

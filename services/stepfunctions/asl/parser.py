@@ -161,10 +161,13 @@ def build_definition(raw: dict[str, Any], *, language: str, top: bool = False) -
 
 def _build_state(name: str, st: dict[str, Any], inherited: str) -> State:
     kind = st["Type"]
+    declared = st.get("QueryLanguage")
+    language = inherited if declared is None else ("JSONPath" if declared == "JSONPath" else "JSONata")
     common: dict[str, Any] = {
         "name": name,
         "comment": st.get("Comment"),
-        "query_language": st.get("QueryLanguage"),
+        "query_language": declared,
+        "jsonata": language == "JSONata",
         "input_path": st.get("InputPath", "$"),
         "output_path": st.get("OutputPath", "$"),
         "assign": st.get("Assign"),
@@ -207,13 +210,13 @@ def _build_state(name: str, st: dict[str, Any], inherited: str) -> State:
         return FailState(**common, error=st.get("Error"), cause=st.get("Cause"),
                          error_path=st.get("ErrorPath"), cause_path=st.get("CausePath"))
     if kind == "Parallel":
-        return ParallelState(**common, branches=tuple(build_definition(b, language=inherited) for b in st["Branches"]),
+        return ParallelState(**common, branches=tuple(build_definition(b, language=language) for b in st["Branches"]),
                              arguments=st.get("Arguments", ABSENT))
     processor_field = "ItemProcessor" if "ItemProcessor" in st else "Iterator"
     processor = st[processor_field]
     return MapState(
         **common,
-        item_processor=build_definition(processor, language=inherited),
+        item_processor=build_definition(processor, language=language),
         processor_config=processor.get("ProcessorConfig"),
         uses_iterator=processor_field == "Iterator",
         items_path=st.get("ItemsPath", "$"),

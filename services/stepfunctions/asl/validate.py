@@ -35,7 +35,7 @@ from typing import Any
 from services.stepfunctions.asl.ast import COMPARISON_OPERATORS, NUMERIC_OPERATORS, STRING_OPERATORS, TIMESTAMP_OPERATORS
 from services.stepfunctions.asl.errors import Problem
 from services.stepfunctions.data.intrinsics import IntrinsicSyntaxError, is_intrinsic, parse_intrinsic
-from services.stepfunctions.data.jsonpath import validate_path
+from services.stepfunctions.data.references import validate_reference as validate_path
 from services.stepfunctions.asl.messages import (
     ALLOWED_FIELDS,
     CATCHER_FIELDS,

@@ -22,13 +22,8 @@ from services.stepfunctions.data.intrinsics import (
     is_intrinsic,
     parse_intrinsic,
 )
-from services.stepfunctions.data.jsonpath import (
-    CompiledPath,
-    PathNotFound,
-    PathSyntaxError,
-    compile_path,
-    to_json,
-)
+from services.stepfunctions.data.jsonpath import PathNotFound, PathSyntaxError, to_json
+from services.stepfunctions.data.references import Reference, compile_reference
 from services.stepfunctions.failures import runtime
 
 
@@ -48,13 +43,13 @@ class _Const:
 @dataclass(frozen=True)
 class _Path:
     field: str  # the template's field name, with its `.$`
-    path: CompiledPath
+    path: Reference
 
     def evaluate(self, data: Any, context: dict) -> Any:
-        target = context if self.path.is_context else data
         try:
-            return self.path.get(target)
+            return self.path.get(data, context)
         except PathNotFound:
+            target = data if self.path.variable is not None else self.path.target(data, context)
             raise runtime(
                 f"The JSONPath '{self.path.text}' specified for the field '{self.field}'"
                 f" could not be found in the input '{to_json(target)}'"
@@ -103,7 +98,7 @@ def _dynamic_problem(field: str, value: Any) -> str | None:
         return message
     if value.startswith("$"):
         try:
-            compile_path(value)
+            compile_reference(value)
         except PathSyntaxError:
             return message
         return None
@@ -148,7 +143,7 @@ def _compile(node: Any) -> Any:
             if key.endswith(".$"):
                 compiled: Any
                 if value.startswith("$"):
-                    compiled = _Path(key, compile_path(value))
+                    compiled = _Path(key, compile_reference(value))
                 else:
                     compiled = _Intrinsic(parse_intrinsic(value))
                 fields.append((key[:-2], compiled))
@@ -176,9 +171,7 @@ def apply_path(data: Any, path: str | None, context: dict) -> Any:
         return {}
     if path == "$":  # the default InputPath and OutputPath: the whole value
         return data
-    compiled = compile_path(path)
-    target = context if compiled.is_context else data
     try:
-        return compiled.get(target)
+        return compile_reference(path).get(data, context)
     except PathNotFound as exc:
         raise runtime(f"Invalid path '{path}' : {exc.detail}") from None

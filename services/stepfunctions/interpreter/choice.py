@@ -13,16 +13,16 @@ from functools import lru_cache
 from typing import Any
 
 from services.stepfunctions.asl.ast import AndRule, ChoiceRule, ComparisonRule, NotRule, OrRule
-from services.stepfunctions.data.jsonpath import PathNotFound, compile_path
+from services.stepfunctions.data.jsonpath import PathNotFound
+from services.stepfunctions.data.references import compile_reference
 from services.stepfunctions.failures import runtime
 
 _MISSING = object()
 
 
 def _lookup(path: str, data: Any, context: dict[str, Any]) -> Any:
-    compiled = compile_path(path)
     try:
-        return compiled.get(context if compiled.is_context else data)
+        return compile_reference(path).get(data, context)
     except PathNotFound:
         return _MISSING
 

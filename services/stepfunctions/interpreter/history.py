@@ -8,22 +8,12 @@ stateExitedEventDetails, otherwise `<typeInCamelCase>EventDetails`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from services.core.clock import Clock
 from services.stepfunctions.models import HistoryEvent
 
 _PAYLOAD_FIELDS = ("input", "output", "parameters")
-
-# The last event of the current lane: a Parallel branch or Map iteration runs in
-# its own asyncio task, which copies this at its start, so its first event
-# follows the ParallelStateStarted/MapStateStarted and the rest follow each other.
-# A hidden channel, kept until the Step Functions II interpreter passes lanes
-# explicitly; events recorded outside an execution's tasks (timeouts, stops) pass
-# `previous` themselves.
-_lane: ContextVar[tuple[History, int] | None] = ContextVar("stepstack_history_lane", default=None)
-
 
 def details_key(event_type: str) -> str:
     if event_type.endswith("StateEntered"):
@@ -61,25 +51,44 @@ class History:
         return self.events[-1].id if self.events else 0
 
     def add(self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None) -> int:
+        """Record an event; it follows `previous`, by default the event recorded just before."""
         events = self.events
         event_id = len(events) + 1
-        if previous is None:
-            lane = _lane.get()
-            previous = lane[1] if lane is not None and lane[0] is self else event_id - 1
-        event = HistoryEvent(event_id, previous, self.clock.now(), event_type, details)
+        event = HistoryEvent(event_id, event_id - 1 if previous is None else previous, self.clock.now(), event_type, details)
         events.append(event)
-        _lane.set((self, event_id))
         if self.on_event is not None:
             self.on_event(event)
         return event_id
 
-    def follow(self, event_id: int) -> None:
-        """The next event of this lane follows `event_id` (recorded from another task)."""
-        _lane.set((self, event_id))
-
-    def rejoin(self) -> None:
-        """After branches or iterations end, the next event follows the last one recorded."""
-        _lane.set((self, self.last_id))
+    def lane(self) -> Lane:
+        return Lane(self, self.last_id)
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]
+
+
+class Lane:
+    """One thread of events: the execution's, or a Parallel branch's or Map iteration's, whose
+    first event follows the ParallelStateStarted / MapIterationStarted it branched from and
+    whose others follow each other, as AWS links them."""
+
+    __slots__ = ("history", "last")
+
+    def __init__(self, history: History, last: int) -> None:
+        self.history = history
+        self.last = last
+
+    def add(self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None) -> int:
+        self.last = self.history.add(event_type, details, self.last if previous is None else previous)
+        return self.last
+
+    def branch(self) -> Lane:
+        return Lane(self.history, self.last)
+
+    def follow(self, event_id: int) -> None:
+        """The next event of this lane follows `event_id` (recorded from another task)."""
+        self.last = event_id
+
+    def rejoin(self) -> None:
+        """After branches or iterations end, the next event follows the last one recorded."""
+        self.last = self.history.last_id

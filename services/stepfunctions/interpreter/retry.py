@@ -12,8 +12,12 @@ _TERMINAL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
 _TIMEOUTS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 
 
-def error_matches(error_equals: Sequence[str], error: str) -> bool:
+def error_matches(error_equals: Sequence[str], error: str, heartbeat: bool = False) -> bool:
+    """Whether a Retrier's or Catcher's ErrorEquals names the error. A missed heartbeat is
+    States.Timeout, which States.HeartbeatTimeout also names (and only it)."""
     if error in error_equals:
+        return True
+    if heartbeat and "States.HeartbeatTimeout" in error_equals:
         return True
     if error in _TERMINAL:
         return False
@@ -24,15 +28,15 @@ def error_matches(error_equals: Sequence[str], error: str) -> bool:
     return "States.TaskFailed" in error_equals and error not in _TIMEOUTS and not error.startswith("States.")
 
 
-def find_retrier(retriers: Sequence[Retrier], error: str) -> int | None:
+def find_retrier(retriers: Sequence[Retrier], error: str, heartbeat: bool = False) -> int | None:
     for index, retrier in enumerate(retriers):
-        if error_matches(retrier.error_equals, error):
+        if error_matches(retrier.error_equals, error, heartbeat):
             return index
     return None
 
 
-def find_catcher(catchers: Sequence[Catcher], error: str) -> Catcher | None:
-    return next((c for c in catchers if error_matches(c.error_equals, error)), None)
+def find_catcher(catchers: Sequence[Catcher], error: str, heartbeat: bool = False) -> Catcher | None:
+    return next((c for c in catchers if error_matches(c.error_equals, error, heartbeat)), None)
 
 
 def retry_delay(retrier: Retrier, attempt: int, rng: Random) -> float:

@@ -1,0 +1,176 @@
+"""Parallel and Map: sub-workflows run concurrently in an asyncio.TaskGroup.
+
+Each branch and each iteration runs in a lane of history events and a variable scope of its
+own (it reads the outer variables; what it assigns stays inside). The first failure cancels
+the others; after a Map iteration fails, no further iteration starts. The ...StateFailed event
+is the runner's to record, once, when no retry follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Coroutine
+from typing import Any
+
+from services.stepfunctions.asl import ast
+from services.stepfunctions.data.jsonpath import to_json
+from services.stepfunctions.data.templates import apply_path
+from services.stepfunctions.failures import StatesFailure, runtime
+from services.stepfunctions.interpreter.dataflow import compiled
+from services.stepfunctions.interpreter.fields import Env, evaluation_failure, jsonata_value
+
+INLINE_MAP_CONCURRENCY = 40
+EXCEEDED = "The specified tolerated failure threshold was exceeded"
+
+
+async def all_or_first_failure(coroutines: list[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Results in order; the first failure cancels the rest and is raised on its own."""
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(c) for c in coroutines]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [t.result() for t in tasks]
+
+
+async def run_parallel(env: Env, state: ast.ParallelState, value: Any) -> list[Any]:
+    runner, lane = env.runner, env.lane
+    lane.add("ParallelStateStarted")
+    scope = env.scope
+    try:
+        results = await all_or_first_failure([
+            runner.run_definition(branch, copy.deepcopy(value), lane.branch(), scope.child(), {})
+            for branch in state.branches
+        ])
+    finally:
+        lane.rejoin()
+    lane.add("ParallelStateSucceeded")
+    return results
+
+
+def _integer_at(env: Env, value: Any, path: str, field: str) -> int:
+    """An integer, or text that is one (recorded: "1" is taken as 1); AWS quotes what it got."""
+    found = apply_path(value, path, env.context)
+    if isinstance(found, int) and not isinstance(found, bool):
+        return found
+    text = found if isinstance(found, str) else to_json(found)
+    try:
+        return int(text.strip()) if isinstance(found, str) else _not_integer()
+    except ValueError:
+        pass
+    failure = runtime(f'The {field} field refers to value "{text}" which is not a valid integer: {path}')
+    failure.before_start = True  # type: ignore[attr-defined]  # recorded: no MapStateFailed follows
+    raise failure
+
+
+def _not_integer() -> int:
+    raise ValueError
+
+
+def _map_settings(env: Env, state: ast.MapState, value: Any) -> tuple[int, int | None, float | None]:
+    """(concurrency, tolerated count, tolerated percentage), checked as AWS checks them."""
+    concurrency: Any = state.max_concurrency
+    count, percentage = state.tolerated_failure_count, state.tolerated_failure_percentage
+    if state.jsonata:
+        raw = state.raw
+        if isinstance(raw.get("MaxConcurrency"), str):
+            concurrency = _jsonata_number(env, state, "max_concurrency", "MaxConcurrency", integer=True)
+        if isinstance(raw.get("ToleratedFailureCount"), str):
+            count = _jsonata_number(env, state, "tolerated_failure_count", "ToleratedFailureCount", integer=True)
+        if isinstance(raw.get("ToleratedFailurePercentage"), str):
+            percentage = _jsonata_number(env, state, "tolerated_failure_percentage", "ToleratedFailurePercentage")
+    else:
+        if state.max_concurrency_path is not None:
+            concurrency = _integer_at(env, value, state.max_concurrency_path, "MaxConcurrencyPath")
+        if state.tolerated_failure_count_path is not None:
+            count = _integer_at(env, value, state.tolerated_failure_count_path, "ToleratedFailureCountPath")
+        if state.tolerated_failure_percentage_path is not None:
+            found = apply_path(value, state.tolerated_failure_percentage_path, env.context)
+            if isinstance(found, bool) or not isinstance(found, (int, float)):
+                raise runtime(
+                    f"The ToleratedFailurePercentagePath field refers to value {to_json(found)} which is not a valid number: "
+                    f"{state.tolerated_failure_percentage_path}"
+                )
+            percentage = found
+    return (concurrency if concurrency and concurrency > 0 else INLINE_MAP_CONCURRENCY), count, percentage
+
+
+def _jsonata_number(env: Env, state: ast.MapState, attribute: str, field: str, integer: bool = False) -> Any:
+    found = jsonata_value(env, state, attribute, field)
+    if isinstance(found, bool) or not isinstance(found, (int, float)) or (integer and found != int(found)) or found < 0:
+        kind = "a non-negative integer" if integer else "a non-negative number"
+        raise evaluation_failure(f"The {field} field's value must be {kind}, but was {to_json(found)}.", field)
+    return int(found) if integer else found
+
+
+def _items(env: Env, state: ast.MapState, value: Any) -> list[Any]:
+    if state.jsonata:
+        items = jsonata_value(env, state, "items", "Items", default=env.raw)
+        if not isinstance(items, list):
+            raise evaluation_failure(f"Map state input must be an array but was: {to_json(items)}")
+        return items
+    items = apply_path(value, state.items_path, env.context)
+    if not isinstance(items, list):
+        raise runtime(f"Map state input must be an array but was: {to_json(items)}")
+    return items
+
+
+async def run_map(env: Env, state: ast.MapState) -> list[Any]:
+    for field, present in (("ItemReader", state.item_reader), ("ResultWriter", state.result_writer), ("ItemBatcher", state.item_batcher)):
+        if present is not None:
+            raise runtime(f"Map state '{state.name}' uses {field}, which stepstack does not run yet.")
+    runner, lane = env.runner, env.lane
+    value = env.raw if state.jsonata else apply_path(env.raw, state.input_path, env.context)
+    concurrency, tolerated_count, tolerated_percentage = _map_settings(env, state, value)
+    items = _items(env, state, value)
+    tolerant = tolerated_count is not None or tolerated_percentage is not None
+    gate = asyncio.Semaphore(concurrency)
+    selector = None if state.jsonata else (compiled(state, "item_selector") or compiled(state, "parameters"))
+    scope = env.scope
+    lane.add("MapStateStarted", {"length": len(items)})
+    failures = 0
+    stopped = False
+
+    async def iteration(index: int, item: Any) -> Any:
+        nonlocal failures, stopped
+        async with gate:
+            if stopped:  # an iteration failed: none starts after it
+                raise asyncio.CancelledError
+            extra = {"Map": {"Item": {"Index": index, "Value": item}}}
+            item_context = env.context.derived(extra)
+            if state.jsonata:
+                item_env = Env(runner, state, env.raw, item_context, lane, env.entered_id, env.scope)
+                item_input = jsonata_value(item_env, state, "item_selector", "ItemSelector", default=item)
+            else:
+                item_input = selector.evaluate(value, item_context) if selector is not None else item
+            own = lane.branch()
+            own.add("MapIterationStarted", {"name": state.name, "index": index})
+            try:
+                output = await runner.run_definition(state.item_processor, item_input, own, scope.child(), extra)
+            except StatesFailure as failure:
+                own.add("MapIterationFailed", {"name": state.name, "index": index})
+                if not tolerant:
+                    stopped = True
+                    raise
+                failures += 1
+                if _over_tolerance(failures, len(items), tolerated_count, tolerated_percentage):
+                    stopped = True
+                    raise StatesFailure("States.ExceedToleratedFailureThreshold", EXCEEDED) from None
+                return {"Error": failure.error, "Cause": failure.cause}
+            own.add("MapIterationSucceeded", {"name": state.name, "index": index})
+            return output
+
+    try:
+        results = await all_or_first_failure([iteration(i, item) for i, item in enumerate(items)])
+    finally:
+        lane.rejoin()
+    lane.add("MapStateSucceeded")
+    return results
+
+
+def _over_tolerance(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+    if count is not None and failures > count:
+        return True
+    return percentage is not None and total > 0 and failures * 100 / total > percentage

@@ -1,0 +1,137 @@
+"""A state's fields evaluated in its query language: the data flow as a strategy per language.
+
+JSONPath: InputPath -> Parameters -> (work) -> ResultSelector -> ResultPath -> OutputPath, paths
+and `.$` templates read the state's data, `$$` and `$variables`; Assign reads the state's result.
+JSONata: Arguments -> (work) -> Output, every `{% %}` string reads `$states` (input, result,
+errorOutput, context as AWS defines each) and the variables; Assign likewise.
+
+Both read the variables as they were when the state was entered (Env.context.variables).
+Templates and expressions are compiled once per state and kept on the (frozen) state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from services.stepfunctions.asl import ast
+from services.stepfunctions.data.references import ContextObject
+from services.stepfunctions.failures import StatesFailure
+from services.stepfunctions.interpreter.dataflow import compiled, effective_input, state_output
+
+if TYPE_CHECKING:
+    from services.stepfunctions.interpreter.history import Lane
+    from services.stepfunctions.interpreter.runner import Runner
+    from services.stepfunctions.interpreter.scope import Scope
+
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+
+
+@dataclass(slots=True)
+class Env:
+    """What one state's fields are evaluated against."""
+
+    runner: Runner
+    state: ast.State
+    raw: Any  # the state's input
+    context: ContextObject  # `$$` / `$states.context`, with the variables in scope
+    lane: Lane
+    entered_id: int  # the id of the state's ...StateEntered event
+    scope: Scope
+
+    def states(self, **members: Any) -> dict[str, Any]:
+        return {"input": self.raw, "context": self.context, **members}
+
+
+# -- JSONata -------------------------------------------------------------------------------------
+
+
+def jsonata_template(owner: Any, field: str) -> Any:
+    """The compiled template of a JSONata field (None when the field is absent)."""
+    cache: dict[str, Any] = owner.__dict__.setdefault("_jsonata", {})
+    if field not in cache:
+        raw = getattr(owner, field, ast.ABSENT)
+        if raw is ast.ABSENT or (raw is None and field == "assign"):
+            cache[field] = None
+        else:
+            from services.stepfunctions.data.jsonata_eval import compile_template
+
+            cache[field] = compile_template(raw)
+    return cache[field]
+
+
+def jsonata_value(env: Env, owner: Any, field: str, location: str, default: Any = ast.ABSENT, **states: Any) -> Any:
+    """A JSONata field's value (`default` when the field is absent); an error of evaluation is
+    States.QueryEvaluationError, recorded as AWS does with an EvaluationFailed event."""
+    template = jsonata_template(owner, field)
+    if template is None:
+        return default
+    from services.stepfunctions.data.jsonata_eval import UNDEFINED, JsonataEnv, JsonataEvaluationError
+
+    runner = env.runner
+    bound = JsonataEnv(
+        states=env.states(**states), variables=env.context.variables, now=runner.clock.now(),
+        random=runner.rng, partition=runner.partition,
+    )
+    try:
+        value = template.evaluate(bound)
+    except JsonataEvaluationError as error:
+        raise evaluation_failure(error.message, location) from None
+    if value is UNDEFINED:
+        raise evaluation_failure(f"The JSONata expression '{_source(owner, field)}' specified for the field '{location}' returned nothing (undefined).", location)
+    return value
+
+
+def _source(owner: Any, field: str) -> str:
+    raw = getattr(owner, field, "")
+    return raw[2:-2].strip() if isinstance(raw, str) and raw.startswith("{%") else str(raw)
+
+
+def evaluation_failure(cause: str, location: str | None = None) -> StatesFailure:
+    failure = StatesFailure(QUERY_EVALUATION_ERROR, cause)
+    failure.location = location
+    return failure
+
+
+# -- both languages ------------------------------------------------------------------------------
+
+
+def task_input(env: Env, state: Any) -> Any:
+    """What a Task works on, or a Parallel's branches start with."""
+    if state.jsonata:
+        return jsonata_value(env, state, "arguments", "Arguments", default=env.raw)
+    return effective_input(state, env.raw, env.context)
+
+
+def result_output(env: Env, state: Any, result: Any) -> Any:
+    """A Task's, Parallel's or Map's output from its result (JSONPath: already selected)."""
+    if state.jsonata:
+        return jsonata_value(env, state, "output", "Output", default=result, result=result)
+    return state_output(state, env.raw, result, env.context, selector=False)
+
+
+def selected_result(env: Env, state: Any, result: Any) -> Any:
+    """JSONPath: the result after ResultSelector (what Assign reads); JSONata: the result."""
+    if state.jsonata or (template := compiled(state, "result_selector")) is None:
+        return result
+    return template.evaluate(result, env.context)
+
+
+def plain_output(env: Env, state: Any, value: Any) -> Any:
+    """Choice, Wait, Succeed: the output from the (InputPath-ed) input."""
+    if state.jsonata:
+        return jsonata_value(env, state, "output", "Output", default=env.raw)
+    from services.stepfunctions.data.templates import apply_path
+
+    return apply_path(value, state.output_path, env.context)
+
+
+def assignments(env: Env, owner: Any, data: Any, **states: Any) -> dict[str, Any] | None:
+    """The variables `owner`'s Assign sets (a state, a Choice rule or a Catcher), or None.
+    JSONPath reads `data` (the state's result, or the error output in a Catcher)."""
+    if getattr(owner, "assign", None) is None:
+        return None
+    if env.state.jsonata:
+        return jsonata_value(env, owner, "assign", "Assign", **states)
+    template = compiled(owner, "assign")
+    return template.evaluate(data, env.context) if template is not None else None
