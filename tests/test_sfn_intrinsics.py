@@ -17,11 +17,13 @@ from services.stepfunctions.data.intrinsics import (
     is_intrinsic,
     parse_intrinsic,
 )
+from services.stepfunctions.data.references import ContextObject
 from services.stepfunctions.failures import StatesFailure
 
 
 def run(text: str, data: Any = None, context: dict | None = None) -> Any:
-    return evaluate_intrinsic(parse_intrinsic(text), data if data is not None else {}, context or {})
+    context = {} if context is None else context  # an empty ContextObject may carry variables
+    return evaluate_intrinsic(parse_intrinsic(text), data if data is not None else {}, context)
 
 
 def failure(text: str, data: Any = None) -> StatesFailure:
@@ -138,9 +140,44 @@ def test_format_placeholders_must_match_the_arguments() -> None:
     assert "placeholders" in f.cause
 
 
-def test_format_rejects_objects_and_arrays() -> None:
-    f = failure("States.Format('{}', $.o)", {"o": {"a": 1}})
-    assert f.error == "States.IntrinsicFailure"
+def test_format_renders_an_object_as_a_java_map() -> None:
+    # recorded on AWS: {"Arg1": 1, "Arg2": []} is written {Arg1=1, Arg2=[]}
+    data = {"fst": {"Arg1": 1, "Arg2": []}}
+    assert run("States.Format('fst={}.', $.fst)", data) == "fst={Arg1=1, Arg2=[]}."
+
+
+def test_format_renders_context_objects_with_unquoted_strings_in_order() -> None:
+    context = {"StateMachine": {"Id": "arn:aws:states:us-east-1:1:stateMachine:m", "Name": "m"}}
+    assert run("States.Format('{}', $$.StateMachine)", {}, context) == (
+        "{Id=arn:aws:states:us-east-1:1:stateMachine:m, Name=m}"
+    )
+
+
+def test_format_renders_nested_values_as_java_would() -> None:
+    data = {"o": {"a": {"b": ["x", "y z"]}, "n": None, "t": True, "f": False, "i": 1, "d": 1.0, "e": 1e20}}
+    assert run("States.Format('{}', $.o)", data) == (
+        "{a={b=[x, y z]}, n=null, t=true, f=false, i=1, d=1.0, e=1.0E20}"
+    )
+
+
+def test_format_renders_an_array_as_a_java_list() -> None:
+    assert run("States.Format('{}', $.a)", {"a": ["s", 2, 2.5, None, [], {}]}) == "[s, 2, 2.5, null, [], {}]"
+    assert run("States.Format('{}', $.a)", {"a": []}) == "[]"
+
+
+def test_format_writes_a_string_that_looks_like_json_as_is() -> None:
+    # recorded on AWS: a string argument is not parsed, nor quoted
+    assert run("States.Format('{}', $.s)", {"s": '{"Arg1": 1, "Arg2": []}'}) == '{"Arg1": 1, "Arg2": []}'
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1.1, "1.1"), (1.0, "1.0"), (100.0, "100.0"), (0.001, "0.001"), (9999999.0, "9999999.0"),
+     (1e7, "1.0E7"), (0.0005, "5.0E-4"), (-2.5e-10, "-2.5E-10"), (123456789.0, "1.23456789E8"),
+     (0.0, "0.0"), (-0.0, "-0.0")],
+)
+def test_format_writes_fractional_numbers_as_java_doubles(value: float, text: str) -> None:
+    assert run("States.Format('{}', $.v)", {"v": value}) == text
 
 
 def test_nested_calls_from_the_guide() -> None:
@@ -165,6 +202,18 @@ def test_a_missing_path_argument_is_a_runtime_failure_naming_the_whole_expressio
 def test_a_missing_path_in_a_nested_call_names_the_outer_expression() -> None:
     f = failure("States.Array(States.ArrayLength($.xs))", {})
     assert f.cause.startswith("The function 'States.Array(States.ArrayLength($.xs))' had")
+
+
+def test_path_arguments_may_start_at_a_variable() -> None:
+    context = ContextObject({}, variables={"template": "It's {}!", "n": {"xs": [4, 5]}})
+    assert run("States.Format($template, $.name)", {"name": "Pikachu"}, context) == "It's Pikachu!"
+    assert run("States.MathAdd($n.xs[1], $n.xs[0])", {}, context) == 9
+
+
+def test_a_missing_variable_is_a_runtime_failure() -> None:
+    f = failure("States.Array($nope)", {"a": 1})
+    assert f.error == "States.Runtime"
+    assert "'$nope' could not be found in the input '{\"a\":1}'" in f.cause
 
 
 def test_context_paths_read_the_context_object() -> None:
@@ -372,11 +421,42 @@ def test_math_add_from_the_guide() -> None:
     assert run("States.MathAdd($.value1, $.step)", {"value1": 111, "step": -1}) == 110
 
 
-def test_math_add_accepts_integral_floats_and_rejects_others() -> None:
+def test_math_add_rejects_non_numbers_and_numbers_beyond_32_bits() -> None:
     assert run("States.MathAdd(1.0, 2)") == 3
-    assert failure("States.MathAdd(1.5, 2)").error == "States.IntrinsicFailure"
     assert failure("States.MathAdd(true, 2)").error == "States.IntrinsicFailure"
+    assert failure("States.MathAdd('1', 2)").error == "States.IntrinsicFailure"
     assert failure("States.MathAdd(2147483648, 1)").error == "States.IntrinsicFailure"
+    assert failure("States.MathAdd(2147483647.5, 1)").error == "States.IntrinsicFailure"
+
+
+# recorded on AWS (test_math_add): each argument is rounded as Java's Math.round, then added
+@pytest.mark.parametrize(
+    ("fst", "snd", "total"),
+    [(-9, 3, -6), (1.49, 1.50, 3), (1.50, 1.51, 4), (-1.49, -1.50, -2), (-1.50, -1.51, -3),
+     (1.49, 0, 1), (1.49, -1.49, 0), (1.50, 0, 2), (1.51, 0, 2), (-1.49, 0, -1), (-1.50, 0, -1),
+     (-1.51, 0, -2), (0.5, 0, 1), (1.5, 0, 2), (2.5, 0, 3), (3.5, 0, 4), (-0.5, 0.5, 1),
+     (-0.5, 0, 0), (-1.5, 0, -1), (-2.5, 0, -2), (-3.5, 0, -3)],
+)
+def test_math_add_rounds_halves_toward_positive_infinity(fst: float, snd: float, total: int) -> None:
+    result = run("States.MathAdd($.fst, $.snd)", {"fst": fst, "snd": snd})
+    assert result == total and isinstance(result, int)
+
+
+def test_math_add_rounds_just_below_a_half_down() -> None:
+    assert run("States.MathAdd($.x, 0)", {"x": 0.49999999999999994}) == 0  # floor(x + 0.5) would give 1
+    assert run("States.MathAdd(2.5, -2.5)") == 1
+
+
+def test_math_random_accepts_fractional_bounds() -> None:
+    # recorded on AWS: (12.5, 44.51) succeeds; here the bounds are rounded as MathAdd's are
+    values = {run("States.MathRandom($.fst, $.snd)", {"fst": 12.5, "snd": 44.51}) for _ in range(300)}
+    assert all(isinstance(v, int) and 13 <= v < 45 for v in values)
+    assert {13, 44} <= values
+    assert {run("States.MathRandom(2.5, 3.5)") for _ in range(10)} == {3}
+
+
+def test_math_random_accepts_a_fractional_seed() -> None:
+    assert run("States.MathRandom(0, 1000, 7.4)") == run("States.MathRandom(0, 1000, 7)")
 
 
 # --- strings, ids ----------------------------------------------------------------------

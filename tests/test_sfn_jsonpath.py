@@ -81,6 +81,20 @@ def test_bracket_notation_reads_names_with_special_characters() -> None:
     assert compile_path("$.abc['a.b']").get(data) == 2
     assert compile_path("$.abc['it\\'s']").get(data) == 3
 
+def test_a_backslash_before_a_double_quote_in_a_single_quoted_name_is_part_of_the_name() -> None:
+    # recorded on AWS (test_escape_sequence_parsing): $['Test\""Name"'] reads the key Test\""Name"
+    data = {'Test\\""Name"': 'Value"\\'}
+    assert compile_path("$['Test\\\"\"Name\"']").get(data) == 'Value"\\'
+    assert compile_path("$['a\\\"b']").get({'a\\"b': 1}) == 1
+    assert compile_path("$[\"a\\'b\"]").get({"a\\'b": 2}) == 2
+
+
+def test_a_backslash_escapes_the_closing_quote_and_a_backslash() -> None:
+    assert compile_path("$['a\\\\b']").get({"a\\b": 1}) == 1
+    assert compile_path('$["say \\"hi\\""]').get({'say "hi"': 2}) == 2
+    assert compile_path("$['x\\n']").get({"x\\n": 3}) == 3  # no other escapes
+
+
 
 def test_dot_names_may_hold_dashes_and_unicode() -> None:
     assert compile_path("$.my-key.clé").get({"my-key": {"clé": 5}}) == 5

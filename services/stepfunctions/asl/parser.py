@@ -210,13 +210,13 @@ def _build_state(name: str, st: dict[str, Any], inherited: str) -> State:
         return FailState(**common, error=st.get("Error"), cause=st.get("Cause"),
                          error_path=st.get("ErrorPath"), cause_path=st.get("CausePath"))
     if kind == "Parallel":
-        return ParallelState(**common, branches=tuple(build_definition(b, language=language) for b in st["Branches"]),
+        return ParallelState(**common, branches=tuple(build_definition(b, language=inherited) for b in st["Branches"]),
                              arguments=st.get("Arguments", ABSENT))
     processor_field = "ItemProcessor" if "ItemProcessor" in st else "Iterator"
     processor = st[processor_field]
     return MapState(
         **common,
-        item_processor=build_definition(processor, language=language),
+        item_processor=build_definition(processor, language=inherited),
         processor_config=processor.get("ProcessorConfig"),
         uses_iterator=processor_field == "Iterator",
         items_path=st.get("ItemsPath", "$"),

@@ -1,7 +1,12 @@
 """Intrinsic functions (`States.Format('Hi {}', $.name)`): parse once, evaluate many times.
 
 Arguments are single-quoted strings (escapes `\\'`, `\\{`, `\\}`, `\\\\`), numbers,
-`true`/`false`/`null`, paths (`$.x`, `$$.Execution.Id`) and nested calls.
+`true`/`false`/`null`, paths (`$.x`, `$$.Execution.Id`, `$variable.x`) and nested calls.
+
+AWS runs these on the JVM, and it shows: States.MathAdd rounds each argument as Java's
+Math.round does (halves toward +infinity: 2.5 -> 3, -2.5 -> -2), and States.Format renders
+an object or array argument as Java renders a Map or List (`{Arg1=1, Arg2=[]}`, strings
+unquoted).
 
 LIMITATIONS (where we knowingly differ from AWS):
 - States.MathRandom with a seed is reproducible here but does not give AWS's numbers
@@ -13,6 +18,13 @@ LIMITATIONS (where we knowingly differ from AWS):
   "Invalid arguments in States.X: ...".
 - States.MathRandom's end is exclusive; States.ArrayGetItem with an index outside the array
   fails with States.IntrinsicFailure.
+- States.MathRandom's bounds are rounded as States.MathAdd's arguments are: the recordings show
+  that AWS accepts fractional bounds, but not which integers it draws between.
+- Inside an object or array, States.Format writes numbers, booleans and null as Java would
+  (`1.0`, `1.0E20`, `true`, `null`); the recordings show only integers and strings there.
+  A fractional number on its own is written the same way (`1.1`; `1.0E20`, not `1e+20`).
+- No recording shows AWS failing on an argument of the wrong type or a wrong number of
+  arguments: types fail at run time with States.IntrinsicFailure, counts at creation.
 """
 
 from __future__ import annotations
@@ -21,21 +33,19 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from types import MappingProxyType
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from services.stepfunctions.data.jsonpath import (
-    PathNotFound,
-    PathSyntaxError,
-    compile_path,
-    to_json,
-)
+from services.stepfunctions.data.jsonpath import PathNotFound, PathSyntaxError, to_json
+from services.stepfunctions.data.references import Reference, compile_reference
+from services.stepfunctions.data.java_text import java_round, java_string
 from services.stepfunctions.failures import intrinsic_failure, runtime
 
 MAX_NESTING = 10
@@ -63,6 +73,7 @@ class Literal:
 @dataclass(frozen=True)
 class PathArg:
     text: str
+    reference: Reference | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -194,10 +205,10 @@ class _Parser:
             self.pos += 1
         text = self.text[start : self.pos]
         try:
-            compile_path(text)
+            reference = compile_reference(text)
         except PathSyntaxError as exc:
             raise IntrinsicSyntaxError(f"Invalid path '{text}': {exc}") from None
-        return PathArg(text)
+        return PathArg(text, reference)
 
 
 def parse_intrinsic(text: str) -> IntrinsicCall:
@@ -228,10 +239,11 @@ def _value(arg: Arg, data: Any, context: dict, top: IntrinsicCall) -> Any:
         return arg.value
     if isinstance(arg, IntrinsicCall):
         return _evaluate(arg, data, context, top)
-    target = context if arg.text.startswith("$$") else data
+    reference = arg.reference or compile_reference(arg.text)
     try:
-        return compile_path(arg.text).get(target)
+        return reference.get(data, context)
     except PathNotFound:
+        target = context if reference.variable is None and reference.is_context else data
         raise runtime(
             f"The function '{top.text}' had the following error: The JsonPath argument for"
             f" the field '{arg.text}' could not be found in the input '{to_json(target)}'"
@@ -318,12 +330,9 @@ def _format(call: IntrinsicCall, args: list[Any]) -> str:
             f"Number of arguments in {call.name} do not match the number of placeholders:"
             f" {len(pieces) - 1} placeholder(s), {len(values)} argument(s)"
         )
-    for i, value in enumerate(values, start=1):
-        if isinstance(value, (list, dict)):
-            _expect(call, args, i, "string", "number", "boolean", "null")
     out = [pieces[0]]
     for value, piece in zip(values, pieces[1:]):
-        out.append(value if isinstance(value, str) else to_json(value))
+        out.append(java_string(value))
         out.append(piece)
     return "".join(out)
 
@@ -499,19 +508,29 @@ def _json_merge(call: IntrinsicCall, args: list[Any]) -> dict[str, Any]:
 INT32 = (-(2**31), 2**31 - 1)
 
 
+def _rounded(call: IntrinsicCall, args: list[Any], index: int) -> int:
+    value = _expect(call, args, index, "number")
+    if not math.isfinite(value):
+        raise intrinsic_failure(
+            f"Invalid arguments in {call.name}: argument {index + 1} must be a finite number,"
+            f" but was {to_json(value)}"
+        )
+    return java_round(value)
+
+
 def _math_random(call: IntrinsicCall, args: list[Any]) -> int:
-    start, end = _integer(call, args, 0), _integer(call, args, 1)
+    start, end = _rounded(call, args, 0), _rounded(call, args, 1)
     if start >= end:
         raise intrinsic_failure(
             f"Invalid arguments in {call.name}: the start ({start}) must be less than the"
             f" end ({end})"
         )
-    rng = random.Random(_integer(call, args, 2)) if len(args) == 3 else _random()
+    rng = random.Random(_rounded(call, args, 2)) if len(args) == 3 else _random()
     return rng.randrange(start, end)
 
 
 def _math_add(call: IntrinsicCall, args: list[Any]) -> int:
-    a, b = _integer(call, args, 0), _integer(call, args, 1)
+    a, b = _rounded(call, args, 0), _rounded(call, args, 1)
     for value in (a, b):
         if not INT32[0] <= value <= INT32[1]:
             raise intrinsic_failure(

@@ -14,6 +14,9 @@ LIMITATIONS (where we knowingly differ from AWS / Jayway):
   parentheses; not regular expressions (`=~`) nor `in`/`nin`/`subsetof` and friends.
 - `length()` is the only path function; other functions (AWS accepts `.sum()` at creation
   and fails at run time) are parsed and always "not found".
+- In a quoted name, AWS keeps a backslash that comes before the other kind of quote
+  (`$['a\\"b']` names `a\\"b`, as recorded); that `\\'` and `\\\\` stand for `'` and `\\` is
+  our assumption.
 - PathNotFound messages follow Jayway's "No results for path" / "Missing property in path"
   wording, but a step applied to the wrong kind of node reports "No results" rather than
   Jayway's Java-class message.
@@ -205,13 +208,16 @@ class _Parser:
         return m.group()
 
     def quoted(self) -> str:
+        """A quoted name or string. A backslash escapes the closing quote or a backslash;
+        before any other character it is part of the text (`['a\\"b']` names `a\\"b`)."""
         quote = self.text[self.pos]
         self.pos += 1
         out: list[str] = []
         while not self.at_end():
             ch = self.text[self.pos]
             if ch == "\\" and self.pos + 1 < len(self.text):
-                out.append(self.text[self.pos + 1])
+                nxt = self.text[self.pos + 1]
+                out.append(nxt if nxt in (quote, "\\") else ch + nxt)
                 self.pos += 2
             elif ch == quote:
                 self.pos += 1
