@@ -97,6 +97,7 @@ class ChoiceRule:
     next: str | None = None
     comment: str | None = None
     assign: JSON = None
+    output: JSON = ABSENT  # JSONata: the output when this rule is chosen
 
 
 @dataclass(frozen=True, kw_only=True)

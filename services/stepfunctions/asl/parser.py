@@ -253,7 +253,8 @@ def _catcher(c: dict[str, Any]) -> Catcher:
 
 
 def _rule(r: dict[str, Any], *, top: bool = False) -> ChoiceRule:
-    common = {"next": r.get("Next") if top else None, "comment": r.get("Comment"), "assign": r.get("Assign")}
+    common = {"next": r.get("Next") if top else None, "comment": r.get("Comment"), "assign": r.get("Assign"),
+              "output": r.get("Output", ABSENT)}
     if "And" in r:
         return AndRule(**common, rules=tuple(_rule(x) for x in r["And"]))
     if "Or" in r:

@@ -43,7 +43,7 @@ from types import MappingProxyType
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.stepfunctions.data.jsonpath import PathNotFound, PathSyntaxError, to_json
+from services.stepfunctions.data.jsonpath import PathNotFound, PathSyntaxError, json_type_name, to_json
 from services.stepfunctions.data.references import Reference, compile_reference
 from services.stepfunctions.data.java_text import java_round, java_string
 from services.stepfunctions.failures import intrinsic_failure, runtime
@@ -277,18 +277,7 @@ def _check_arity(call: IntrinsicCall) -> None:
         )
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+_kind = json_type_name
 
 
 def _expect(call: IntrinsicCall, args: list[Any], index: int, *kinds: str) -> Any:

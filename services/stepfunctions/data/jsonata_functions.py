@@ -73,7 +73,7 @@ def _integer(value: float, function: str, argument: str) -> int:
     if isinstance(value, int):
         return value
     if not math.isfinite(value):
-        raise FunctionError(f"Invalid arguments in ${function}: the {argument} must be a finite number")
+        raise FunctionError(f"Invalid arguments in ${function}: the {argument} must be finite")
     return math.floor(value)
 
 
@@ -82,7 +82,9 @@ def _partition(array: list, size: float) -> list | None:
         return None
     chunk = _integer(size, "partition", "chunk size")
     if chunk <= 0:
-        raise FunctionError(f"Invalid arguments in $partition: the chunk size must be greater than 0, but was {chunk}")
+        raise FunctionError(
+            f"Invalid arguments in $partition: the chunk size must be greater than 0, but was {chunk}"
+        )
     items = list(array)
     return [items[i : i + chunk] for i in range(0, len(items), chunk)]
 
@@ -90,13 +92,17 @@ def _partition(array: list, size: float) -> list | None:
 def _range(start: float, end: float, step: float) -> list | None:
     if start is None or end is None or step is None:
         return None
-    first, last, delta = (_integer(v, "range", n) for v, n in ((start, "start"), (end, "end"), (step, "step")))
+    first = _integer(start, "range", "start")
+    last = _integer(end, "range", "end")
+    delta = _integer(step, "range", "step")
     if delta == 0:
         raise FunctionError("Invalid arguments in $range: the step cannot be 0")
     count = max(0, (last - first) // delta + 1)
     limit = active.env.limits.max_result_size
     if count > limit:
-        raise FunctionError(f"Invalid arguments in $range: the range would contain {count} items, more than {limit}")
+        raise FunctionError(
+            f"Invalid arguments in $range: the range would contain {count} items, more than {limit}"
+        )
     return Utils.create_sequence_from_iter(range(first, first + count * delta, delta))
 
 
@@ -131,7 +137,9 @@ def _parse(text: str) -> Any:
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except ValueError:
-        raise FunctionError(f"Invalid arguments in $parse: the string {json.dumps(text)} is not valid JSON") from None
+        raise FunctionError(
+            f"Invalid arguments in $parse: the string {json.dumps(text)} is not valid JSON"
+        ) from None
     return Utils.NULL_VALUE if value is None else value  # JSON null, not undefined
 
 

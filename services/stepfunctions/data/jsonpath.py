@@ -46,6 +46,19 @@ class PathSyntaxError(ValueError):
     pass
 
 
+def json_type_name(value: Any) -> str:
+    """null, boolean, number, string, array or object: the names AWS's messages use."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 def to_json(value: Any) -> str:
     """Compact JSON, as AWS quotes data in error causes."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

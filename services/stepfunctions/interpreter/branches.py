@@ -18,7 +18,7 @@ from services.stepfunctions.data.jsonpath import to_json
 from services.stepfunctions.data.templates import apply_path
 from services.stepfunctions.failures import StatesFailure, runtime
 from services.stepfunctions.interpreter.dataflow import compiled
-from services.stepfunctions.interpreter.fields import Env, evaluation_failure, jsonata_value
+from services.stepfunctions.interpreter.fields import Env, evaluation_failure, jsonata_value, unexpected_type
 
 INLINE_MAP_CONCURRENCY = 40
 EXCEEDED = "The specified tolerated failure threshold was exceeded"
@@ -109,7 +109,9 @@ def _items(env: Env, state: ast.MapState, value: Any) -> list[Any]:
     if state.jsonata:
         items = jsonata_value(env, state, "items", "Items", default=env.raw)
         if not isinstance(items, list):
-            raise evaluation_failure(f"Map state input must be an array but was: {to_json(items)}")
+            if state.items is ast.ABSENT:
+                raise evaluation_failure(f"Map state input must be an array but was: {to_json(items)}")
+            raise unexpected_type(state, "items", items, "array")
         return items
     items = apply_path(value, state.items_path, env.context)
     if not isinstance(items, list):

@@ -46,27 +46,37 @@ class Env:
 # -- JSONata -------------------------------------------------------------------------------------
 
 
+_LOCATIONS = {
+    "arguments": "Arguments", "output": "Output", "assign": "Assign", "condition": "Condition", "items": "Items",
+    "item_selector": "ItemSelector", "seconds": "Seconds", "timestamp": "Timestamp", "error": "Error", "cause": "Cause",
+    "timeout_seconds": "TimeoutSeconds", "heartbeat_seconds": "HeartbeatSeconds", "max_concurrency": "MaxConcurrency",
+    "tolerated_failure_count": "ToleratedFailureCount", "tolerated_failure_percentage": "ToleratedFailurePercentage",
+}
+
+
 def jsonata_template(owner: Any, field: str) -> Any:
-    """The compiled template of a JSONata field (None when the field is absent)."""
+    """The compiled template of a JSONata field (None when the field is absent); compiled once,
+    kept on the (frozen) state, rule or catcher."""
     cache: dict[str, Any] = owner.__dict__.setdefault("_jsonata", {})
     if field not in cache:
         raw = getattr(owner, field, ast.ABSENT)
-        if raw is ast.ABSENT or (raw is None and field == "assign"):
+        # fields the tree keeps as ABSENT when missing may be JSON null; the others are None when missing
+        if raw is ast.ABSENT or (raw is None and field not in ("output", "arguments", "items")):
             cache[field] = None
         else:
             from services.stepfunctions.data.jsonata_eval import compile_template
 
-            cache[field] = compile_template(raw)
+            cache[field] = compile_template(raw, location=_LOCATIONS.get(field, field))
     return cache[field]
 
 
 def jsonata_value(env: Env, owner: Any, field: str, location: str, default: Any = ast.ABSENT, **states: Any) -> Any:
     """A JSONata field's value (`default` when the field is absent); an error of evaluation is
-    States.QueryEvaluationError, recorded as AWS does with an EvaluationFailed event."""
+    States.QueryEvaluationError, which the runner records with an EvaluationFailed event."""
     template = jsonata_template(owner, field)
     if template is None:
         return default
-    from services.stepfunctions.data.jsonata_eval import UNDEFINED, JsonataEnv, JsonataEvaluationError
+    from services.stepfunctions.data.jsonata_eval import JsonataEnv, JsonataEvaluationError
 
     runner = env.runner
     bound = JsonataEnv(
@@ -74,17 +84,25 @@ def jsonata_value(env: Env, owner: Any, field: str, location: str, default: Any 
         random=runner.rng, partition=runner.partition,
     )
     try:
-        value = template.evaluate(bound)
+        return template.evaluate(bound)
     except JsonataEvaluationError as error:
-        raise evaluation_failure(error.message, location) from None
-    if value is UNDEFINED:
-        raise evaluation_failure(f"The JSONata expression '{_source(owner, field)}' specified for the field '{location}' returned nothing (undefined).", location)
-    return value
+        raise evaluation_failure(error.message, error.location or location) from None
 
 
-def _source(owner: Any, field: str) -> str:
-    raw = getattr(owner, field, "")
-    return raw[2:-2].strip() if isinstance(raw, str) and raw.startswith("{%") else str(raw)
+def unexpected_type(owner: Any, field: str, value: Any, expected: str) -> StatesFailure:
+    """A JSONata field that gave a value of the wrong type (Items: not an array), as recorded."""
+    template = jsonata_template(owner, field)
+    expression = template.expressions[0] if template is not None and len(template.expressions) == 1 and isinstance(template.value, str) else None
+    if expression is None:
+        return evaluation_failure(f"Map state input must be an array but was: {_dumps(value)}")
+    error = expression.unexpected_type_error(value, expected)
+    return evaluation_failure(error.message, error.location)
+
+
+def _dumps(value: Any) -> str:
+    from services.stepfunctions.interpreter.dataflow import dumps
+
+    return dumps(value)
 
 
 def evaluation_failure(cause: str, location: str | None = None) -> StatesFailure:
