@@ -23,7 +23,8 @@ Known differences from AWS (wording not confirmed against AWS, behaviour as the 
 - a Wait state with none of its four fields, HeartbeatSeconds >= TimeoutSeconds, state names
   over 80 characters (INVALID_STATE_NAME) and duplicated names (DUPLICATE_STATE_NAME);
 - Resource is only checked to look like an ARN; AWS also knows which services exist;
-- JSONata expressions ({% ... %}) are not parsed; JSONata `Condition` rules are accepted as is;
+- a JSONata expression that does not parse: "The value for the field 'X' must be a valid JSONata
+  expression: <the parser's error>" (AWS's wording not recorded);
 - ItemReader / ResultWriter / ItemBatcher / ProcessorConfig are only checked to be objects.
 """
 
@@ -84,6 +85,12 @@ from services.stepfunctions.asl.messages import (
 def validate(raw: Any) -> list[Problem]:
     """All problems of a definition already parsed from JSON; an empty list means valid."""
     return _Validator().run(raw)
+
+
+_JSONATA_FIELDS = (
+    "Arguments", "Output", "Assign", "Items", "ItemSelector", "Seconds", "Timestamp", "TimeoutSeconds",
+    "HeartbeatSeconds", "Error", "Cause", "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage",
+)
 
 
 class _Validator:
@@ -184,13 +191,35 @@ class _Validator:
             self.path(st, "InputPath", loc)
             self.path(st, "OutputPath", loc)
             self.path(st, "ResultPath", loc, reference=True)
-            for field in ("Parameters", "ResultSelector"):
+            for field in ("Parameters", "ResultSelector", "Assign"):
                 if field in st:
                     self.template(st[field], f"{loc}/{field}")
         for field in ("Retry", "Catch"):
             if field in st and field in ALLOWED_FIELDS[kind]:
                 self.handlers(st[field], f"{loc}/{field}", catch=field == "Catch", language=language)
         getattr(self, f"state_{kind.lower()}")(st, loc, language)
+        if language == "JSONata":
+            self.expressions(st, loc)
+
+    def expressions(self, st: dict[str, Any], loc: str) -> None:
+        """Every `{% %}` expression of a JSONata state must parse."""
+        for field in _JSONATA_FIELDS:
+            if field in st:
+                self.expression(st[field], f"{loc}/{field}", field)
+        for group, fields in (("Choices", ("Condition", "Output", "Assign")), ("Catch", ("Output", "Assign"))):
+            entries = st.get(group)
+            for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+                for field in fields:
+                    if isinstance(entry, dict) and field in entry:
+                        self.expression(entry[field], f"{loc}/{group}[{i}]/{field}", field)
+
+    def expression(self, value: Any, loc: str, field: str) -> None:
+        from services.stepfunctions.data.jsonata_eval import JsonataSyntaxError, compile_template
+
+        try:
+            compile_template(value, location=field)
+        except JsonataSyntaxError as error:
+            self.error(error.message, loc)
 
     def state_language(self, st: dict[str, Any], loc: str, inherited: str) -> str:
         declared = st.get("QueryLanguage")
@@ -234,8 +263,8 @@ class _Validator:
                 self.error(expected_type("STRING"), f"{loc}/Resource")
             elif not _ARN.match(resource):
                 self.error(unrecognized_resource(resource), f"{loc}/Resource")
-        timeout = self.integer(st, "TimeoutSeconds", loc, minimum=1)
-        heartbeat = self.integer(st, "HeartbeatSeconds", loc, minimum=1)
+        timeout = self.integer(st, "TimeoutSeconds", loc, minimum=1, expression=language == "JSONata")
+        heartbeat = self.integer(st, "HeartbeatSeconds", loc, minimum=1, expression=language == "JSONata")
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):
             if field in st and f"{field}Path" in st:
                 self.error(only_one(field, f"{field}Path"), loc)
@@ -309,8 +338,8 @@ class _Validator:
             self.error(only_one("MaxConcurrency", "MaxConcurrencyPath"), f"{loc}/MaxConcurrency")
         elif not (language == "JSONata" and isinstance(st.get("MaxConcurrency"), str)):
             self.integer(st, "MaxConcurrency", loc, minimum=0)
-        self.number(st, "ToleratedFailurePercentage", loc, minimum=0, maximum=100)
-        self.integer(st, "ToleratedFailureCount", loc, minimum=0)
+        self.number(st, "ToleratedFailurePercentage", loc, minimum=0, maximum=100, expression=language == "JSONata")
+        self.integer(st, "ToleratedFailureCount", loc, minimum=0, expression=language == "JSONata")
         for field in ("MaxConcurrency", "ToleratedFailurePercentage", "ToleratedFailureCount"):
             if field != "MaxConcurrency" and field in st and f"{field}Path" in st:
                 self.error(only_one(field, f"{field}Path"), loc)
@@ -442,8 +471,10 @@ class _Validator:
         if field in obj and not isinstance(obj[field], kind):
             self.error(expected_type(name), f"{loc}/{field}")
 
-    def integer(self, obj: dict[str, Any], field: str, loc: str, *, minimum: int, maximum: int = MAX_INT) -> Any:
-        if field not in obj:
+    def integer(self, obj: dict[str, Any], field: str, loc: str, *, minimum: int, maximum: int = MAX_INT,
+                expression: bool = False) -> Any:
+        """`expression`: a JSONata state, where a string is an expression (checked by expressions())."""
+        if field not in obj or (expression and isinstance(obj[field], str)):
             return None
         value = obj[field]
         if isinstance(value, bool) or not isinstance(value, int):
@@ -455,8 +486,9 @@ class _Validator:
             self.error(f"Maximum value is {maximum}", f"{loc}/{field}")
         return value
 
-    def number(self, obj: dict[str, Any], field: str, loc: str, *, minimum: float, maximum: float | None = None) -> None:
-        if field not in obj:
+    def number(self, obj: dict[str, Any], field: str, loc: str, *, minimum: float, maximum: float | None = None,
+               expression: bool = False) -> None:
+        if field not in obj or (expression and isinstance(obj[field], str)):
             return
         value = obj[field]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
