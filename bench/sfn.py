@@ -39,6 +39,14 @@ CHAIN = {
     "StartAt": "S0",
     "States": {f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < 9 else {"End": True})} for i in range(10)},
 }
+JSONATA_CHAIN = {  # the same chain in JSONata, each state computing its output
+    "QueryLanguage": "JSONata",
+    "StartAt": "S0",
+    "States": {
+        f"S{i}": {"Type": "Pass", "Output": {"x": "{% $states.input.x + 1 %}"}, **({"Next": f"S{i + 1}"} if i < 9 else {"End": True})}
+        for i in range(10)
+    },
+}
 MAP = {
     "StartAt": "M",
     "States": {
@@ -53,6 +61,7 @@ MAP = {
 WORKLOADS = {
     # name: (definition, input, state transitions per execution: states entered)
     "pass-chain-10": (CHAIN, {"x": 1}, 10),
+    "jsonata-chain-10": (JSONATA_CHAIN, {"x": 1}, 10),
     "map-100": (MAP, {"items": list(range(100))}, 101),
 }
 

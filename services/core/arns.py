@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 # region prefix -> partition, longest prefixes first
@@ -27,6 +28,7 @@ class Arn:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
 
+@functools.lru_cache(maxsize=64)
 def partition_of(region: str) -> str:
     """`aws`, `aws-cn`, `aws-us-gov` or one of the `aws-iso*` partitions."""
     for prefix, partition in _PARTITIONS:

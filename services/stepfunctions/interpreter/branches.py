@@ -141,12 +141,12 @@ async def run_map(env: Env, state: ast.MapState) -> list[Any]:
             if stopped:  # an iteration failed: none starts after it
                 raise asyncio.CancelledError
             extra = {"Map": {"Item": {"Index": index, "Value": item}}}
-            item_context = env.context.derived(extra)
-            if state.jsonata:
-                item_env = Env(runner, state, env.raw, item_context, lane, env.entered_id, env.scope)
+            item_input = item
+            if state.jsonata and state.item_selector is not None:
+                item_env = Env(runner, state, env.raw, env.context.derived(extra), lane, env.entered_id, env.scope)
                 item_input = jsonata_value(item_env, state, "item_selector", "ItemSelector", default=item)
-            else:
-                item_input = selector.evaluate(value, item_context) if selector is not None else item
+            elif selector is not None:
+                item_input = selector.evaluate(value, env.context.derived(extra))
             own = lane.branch()
             own.add("MapIterationStarted", {"name": state.name, "index": index})
             try:

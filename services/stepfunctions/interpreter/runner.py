@@ -173,7 +173,11 @@ class Runner:
                 context = scope.blank = ContextObject(_NO_CONTEXT, variables=scope.visible(), random=self.rng)
         env = Env(self, state, raw, context, lane, entered, scope)
         try:
-            outcome = await (self._with_retries(env) if retries else self._evaluate(env))
+            now = _AT_ONCE.get(type(state))
+            if now is not None:  # Pass, Choice, Succeed: no coroutine to build and await
+                outcome = now(env, state)
+            else:
+                outcome = await (self._with_retries(env) if retries else self._evaluate(env))
         except StatesFailure as failure:
             failure.locate(state.name, entered)
             if failure.location is not None or failure.error == QUERY_EVALUATION_ERROR:
@@ -267,6 +271,9 @@ class Runner:
 
 
 _RETRYING = (ast.TaskState, ast.ParallelState, ast.MapState)
+_AT_ONCE: Mapping[type, Callable[[Env, Any], Outcome]] = MappingProxyType({
+    ast.PassState: evaluate_pass, ast.ChoiceState: evaluate_choice, ast.SucceedState: evaluate_succeed,
+})
 
 
 # What a state that never reads `$$` gets instead of the context object (built for each
