@@ -145,22 +145,6 @@ def test_step_functions_round_trip_keeps_machines_activities_and_finished_execut
         restored.close()
 
 
-def test_a_running_execution_is_ended_clearly_by_a_restore(app: InProcess) -> None:
-    wait = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}})
-    machine = app.sfn("CreateStateMachine", name="slow", definition=wait, roleArn=ROLE)["stateMachineArn"]
-    running = app.sfn("StartExecution", stateMachineArn=machine)["executionArn"]
-    app.settle()
-    restored, _ = round_trip(app)
-    try:
-        described = restored.sfn("DescribeExecution", executionArn=running)
-        assert (described["status"], described["error"]) == ("ABORTED", "States.Aborted")
-        assert "does not resume running executions yet" in described["cause"]
-        events = restored.sfn("GetExecutionHistory", executionArn=running)["events"]
-        assert events[-1]["type"] == "ExecutionAborted"
-    finally:
-        restored.close()
-
-
 def test_a_standard_queue_keeps_its_receive_order_across_a_restore(app: InProcess) -> None:
     url = app.sqs("CreateQueue", QueueName="ordered")["QueueUrl"]
     for body in ("s0", "s1", "s2", "s3"):

@@ -7,7 +7,6 @@ have no history to read; task tokens other than activities' are later work.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -24,7 +23,6 @@ from services.stepfunctions.errors import (
 )
 from services.stepfunctions.interpreter.dataflow import MAX_PAYLOAD
 from services.stepfunctions.interpreter.history import event_to_wire
-from services.stepfunctions.interpreter.runner import Runner
 from services.stepfunctions.machine_ops import describe, require_activity, require_state_machine, sfn_of, store_of
 from services.stepfunctions.models import Execution, SfnStore, StateMachine
 from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
@@ -61,27 +59,9 @@ def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
         history.add("ExecutionAborted", {"error": "States.Aborted", "cause": "stepstack is shutting down"})
         sfn.finish(execution, "ABORTED", error="States.Aborted", cause="stepstack is shutting down")
         return execution
-    runner = Runner(execution, definition, history, ctx.clock, sfn.broker, sfn.finish, ctx.ids.derived_random(arn))
-
-    async def run() -> None:
-        try:
-            await runner.run()
-        except asyncio.CancelledError:
-            pass  # stopped, timed out or reset: whoever cancelled recorded why
-
-    task = ctx.tasks.spawn(f"stepfunctions execution {arn}", run(), owner=sfn.owner(ctx.account_id, ctx.region))
     if definition.timeout_seconds is not None:
         execution.timeout_at = ctx.clock.now() + definition.timeout_seconds
-
-        def timed_out() -> None:
-            if execution.running:
-                task.cancel()
-                history.add("ExecutionTimedOut", {"error": "States.Timeout", "cause": ""}, previous=history.last_id)
-                sfn.finish(execution, "TIMED_OUT", error="States.Timeout", cause="")
-
-        sfn.timeouts[arn] = ctx.clock.call_at(execution.timeout_at, timed_out)
-    sfn.running[arn] = task
-    task.add_done_callback(lambda _: sfn.running.pop(arn, None))
+    sfn.run_execution(execution, definition, sfn.owner(ctx.account_id, ctx.region))
     return execution
 
 

@@ -41,6 +41,8 @@ class HistoryEvent:
     timestamp: float
     type: str
     details: dict[str, Any] | None
+    # stepstack's own, never on the wire: what resuming the execution needs (interpreter/replay.py)
+    note: dict[str, Any] | None = None
 
 
 @dataclass(eq=False)

@@ -14,12 +14,13 @@ from services.stepfunctions.asl.parser import parse_definition
 from services.stepfunctions.errors import InvalidDefinition
 from services.stepfunctions.integrations.activities import ActivityBroker
 from services.stepfunctions.interpreter.history import History
+from services.stepfunctions.interpreter.replay import Replay
 from services.stepfunctions.models import Execution, HistoryEvent, SfnStore, dump_store, load_store
 
 operations = Operations("stepfunctions")
 log = logging.getLogger("stepstack.stepfunctions")
 
-RESTORED_CAUSE = "stepstack restored a snapshot and does not resume running executions yet."
+RESTORED_CAUSE = "stepstack restored a snapshot whose execution it could not resume."
 MAX_PARSED = 1024
 
 
@@ -80,6 +81,33 @@ class SfnService(Service[SfnStore]):
             timer.cancel()
         self.env.events.publish(execution.arn, {"type": "ExecutionStatus", "status": status})
 
+    def run_execution(self, execution: Execution, definition: Any, owner: Any, replay: Replay | None = None) -> None:
+        """Run an execution in a task of its own (resumed from its history with `replay`), with
+        its TimeoutSeconds timer."""
+        from services.stepfunctions.interpreter.runner import Runner
+
+        arn, history = execution.arn, self.history(execution)
+        runner = Runner(execution, definition, history, self.clock, self.broker, self.finish, self.env.ids.derived_random(arn))
+
+        async def run() -> None:
+            try:
+                await runner.run(replay)
+            except asyncio.CancelledError:
+                pass  # stopped, timed out or reset: whoever cancelled recorded why
+
+        task = self.env.tasks.spawn(f"stepfunctions execution {arn}", run(), owner=owner)
+        if execution.timeout_at is not None:
+
+            def timed_out() -> None:
+                if execution.running:
+                    task.cancel()
+                    history.add("ExecutionTimedOut", {"error": "States.Timeout", "cause": ""}, previous=history.last_id)
+                    self.finish(execution, "TIMED_OUT", error="States.Timeout", cause="")
+
+            self.timeouts[arn] = self.clock.call_at(execution.timeout_at, timed_out)
+        self.running[arn] = task
+        task.add_done_callback(lambda _: self.running.pop(arn, None))
+
     # -- lifecycle --------------------------------------------------------------------
 
     def release(self) -> None:
@@ -119,15 +147,27 @@ class SfnService(Service[SfnStore]):
         ]
 
     def restore(self, snapshot: Any) -> None:
+        """Load the records; running executions resume from their histories (replay.py)."""
         for entry in snapshot:
             self.stores.put(entry["account"], entry["region"], load_store(entry["store"]))
-        for _, store in self.stores.items():
+        for (account, region), store in self.stores.items():
             for machine in store.state_machines.values():
                 try:
                     self.parsed(machine.definition)  # compiled now rather than on first start
                 except InvalidDefinition:
                     pass  # its executions will say so; the rest of the snapshot still restores
-        self._abort_running(RESTORED_CAUSE)
+            for execution in store.executions.values():
+                if execution.running:
+                    self._resume(execution, self.owner(account, region))
+
+    def _resume(self, execution: Execution, owner: Any) -> None:
+        try:
+            definition = self.parsed(execution.definition)
+        except InvalidDefinition:
+            self.history(execution).add("ExecutionAborted", {"error": "States.Aborted", "cause": RESTORED_CAUSE})
+            self.finish(execution, "ABORTED", error="States.Aborted", cause=RESTORED_CAUSE)
+            return
+        self.run_execution(execution, definition, owner, Replay(list(execution.events)))
 
     # -- inspection -------------------------------------------------------------------
 

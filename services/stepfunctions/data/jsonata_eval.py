@@ -28,6 +28,7 @@ LIMITATIONS (where we knowingly differ from AWS, or do not know what it does):
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 import re
@@ -41,7 +42,7 @@ from typing import Any
 from jsonata import JException, Jsonata, Utils
 from jsonata.parser import Parser
 
-from services.stepfunctions.data.jsonata_functions import BUILTIN_NAMES, FUNCTIONS, FunctionError, active
+from services.stepfunctions.data.jsonata_functions import BUILTIN_NAMES, FunctionError, active, functions_frame
 from services.stepfunctions.data.jsonpath import json_type_name
 
 
@@ -180,18 +181,12 @@ class _Engine(Jsonata):
         return value
 
 
-class _EngineSlot(threading.local):
-    engine: _Engine | None = None
-
-
-_engines = _EngineSlot()
-
-
-def _engine() -> _Engine:
-    """One engine per thread: jsonata-python keeps per-evaluation scratch on the instance."""
-    if (engine := _engines.engine) is None:
-        engine = _engines.engine = _Engine("$")
-    return engine
+@functools.lru_cache(maxsize=64)
+def _engine_of(thread: int) -> tuple[_Engine, Any]:
+    """A thread's engine and its frame of AWS's functions: jsonata-python keeps scratch of the
+    running evaluation on the instance, so each thread has its own (cached like a pure
+    function: neither holds anything of an application)."""
+    return _Engine("$"), functions_frame()
 
 
 class _Guard:
@@ -319,7 +314,8 @@ class Expression:
     def evaluate(self, env: JsonataEnv) -> Any:
         if self._path is not None and (value := self._walk(env)) is not _FALLBACK:
             return value
-        frame = Jsonata.Frame(FUNCTIONS)
+        engine, functions = _engine_of(threading.get_ident())
+        frame = Jsonata.Frame(functions)
         bindings = frame.bindings
         variables = env.variables
         for name in self._names:
@@ -331,7 +327,6 @@ class Expression:
         guard = _Guard(env.limits)
         bindings["__evaluate_entry"] = guard.enter
         bindings["__evaluate_exit"] = guard.exit
-        engine = _engine()
         current = Jsonata.CURRENT  # set by now: constructing an engine sets it
         previous_engine, previous_env = current.jsonata, active.env
         current.jsonata, active.env = engine, env  # the library's built-ins find "the" instance there
@@ -345,7 +340,11 @@ class Expression:
         except Exception as exc:  # jsonata-python lets some Python errors through
             raise self.error(f"threw an error during evaluation. {_python_message(exc)}") from None
         finally:
-            current.jsonata, active.env = previous_engine, previous_env
+            current.jsonata = previous_engine
+            if previous_env is None:
+                del active.env  # back to the class default: nothing of this evaluation stays behind
+            else:
+                active.env = previous_env
         if result is None:
             return UNDEFINED
         return _to_json(result, [env.limits.max_result_size], self)

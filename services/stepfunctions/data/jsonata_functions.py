@@ -25,19 +25,20 @@ import json
 import math
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from jsonata import Jsonata, Utils
 from jsonata.functions import Functions
 
-HASH_ALGORITHMS: dict[str, Callable[[bytes], Any]] = {
+HASH_ALGORITHMS: Mapping[str, Callable[[bytes], Any]] = MappingProxyType({
     "MD5": hashlib.md5,
     "SHA-1": hashlib.sha1,
     "SHA-256": hashlib.sha256,
     "SHA-384": hashlib.sha384,
     "SHA-512": hashlib.sha512,
-}
+})
 
 _JAVA_MULTIPLIER = 0x5DEECE66D
 _JAVA_MASK = (1 << 48) - 1
@@ -162,7 +163,7 @@ class _Native(Jsonata.JFunctionCallable):
 
 
 # name -> (implementation, JSONata signature)
-_DEFINITIONS: dict[str, tuple[Callable[..., Any], str]] = {
+_DEFINITIONS: Mapping[str, tuple[Callable[..., Any], str]] = MappingProxyType({
     "partition": (_partition, "<an:a>"),
     "range": (_range, "<nnn:a<n>>"),
     "hash": (_hash, "<ss:s>"),
@@ -171,10 +172,11 @@ _DEFINITIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "parse": (_parse, "<s:x>"),
     "now": (_now, "<s?s?:s>"),
     "millis": (_millis, "<:n>"),
-}
+})
 
 
-def _functions_frame() -> Jsonata.Frame:
+def functions_frame() -> Jsonata.Frame:
+    """AWS's functions over JSONata's: a frame built per engine (it is a mutable object)."""
     frame = Jsonata.Frame(Jsonata.static_frame)
     for name, (implementation, signature) in _DEFINITIONS.items():
         frame.bind(name, Jsonata.JFunction(_Native(implementation), signature))
@@ -182,6 +184,4 @@ def _functions_frame() -> Jsonata.Frame:
     return frame
 
 
-FUNCTIONS = _functions_frame()
-
-BUILTIN_NAMES: frozenset[str] = frozenset(Jsonata.static_frame.bindings) | frozenset(FUNCTIONS.bindings)
+BUILTIN_NAMES: frozenset[str] = frozenset(Jsonata.static_frame.bindings) | frozenset(functions_frame().bindings)

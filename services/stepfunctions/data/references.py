@@ -11,12 +11,13 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from services.stepfunctions.data.jsonpath import CompiledPath, PathNotFound, compile_path, validate_path
 
 _VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)(.*)", re.DOTALL)
-_NO_VARIABLES: Mapping[str, Any] = {}
+_NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
 
 
 class ContextObject(dict):  # type: ignore[type-arg]

@@ -50,12 +50,18 @@ class ActivityBroker:
     settled: dict[str, None] = field(default_factory=dict)  # an ordered set
 
     def schedule(
-        self, activity_arn: str, task_input: str, on_started: Callable[[str], None], on_heartbeat: Callable[[], None]
+        self, activity_arn: str, task_input: str, on_started: Callable[[str], None], on_heartbeat: Callable[[], None],
+        *, token: str | None = None, taken: bool = False,
     ) -> ActivityTask:
-        token = base64.b64encode(json.dumps({"task": self.ids.uuid(), "activity": activity_arn}).encode()).decode()
+        """A task for the activity's workers. A resumed execution passes its recorded `token`,
+        and `taken` when a worker had it already (then it is not offered again)."""
+        if token is None:
+            token = base64.b64encode(json.dumps({"task": self.ids.uuid(), "activity": activity_arn}).encode()).decode()
         loop = asyncio.get_running_loop()
-        task = ActivityTask(token, activity_arn, task_input, loop.create_future(), on_started, on_heartbeat)
+        task = ActivityTask(token, activity_arn, task_input, loop.create_future(), on_started, on_heartbeat, started=taken)
         self.live[token] = task
+        if taken:
+            return task
         self.queues.setdefault(activity_arn, deque()).append(task)
         waiting = self.pollers.get(activity_arn)
         if waiting is not None:

@@ -37,7 +37,7 @@ async def all_or_first_failure(coroutines: list[Coroutine[Any, Any, Any]]) -> li
 
 async def run_parallel(env: Env, state: ast.ParallelState, value: Any) -> list[Any]:
     runner, lane = env.runner, env.lane
-    lane.add("ParallelStateStarted")
+    lane.add("ParallelStateStarted", note={"entered": env.entered_id})
     scope = env.scope
     try:
         results = await all_or_first_failure([
@@ -45,8 +45,8 @@ async def run_parallel(env: Env, state: ast.ParallelState, value: Any) -> list[A
             for branch in state.branches
         ])
     finally:
-        lane.rejoin()
-    lane.add("ParallelStateSucceeded")
+        lane.rejoin(env.entered_id)
+    lane.add("ParallelStateSucceeded", note={"entered": env.entered_id})
     return results
 
 
@@ -131,7 +131,7 @@ async def run_map(env: Env, state: ast.MapState) -> list[Any]:
     gate = asyncio.Semaphore(concurrency)
     selector = None if state.jsonata else (compiled(state, "item_selector") or compiled(state, "parameters"))
     scope = env.scope
-    lane.add("MapStateStarted", {"length": len(items)})
+    lane.add("MapStateStarted", {"length": len(items)}, note={"entered": env.entered_id})
     failures = 0
     stopped = False
 
@@ -167,8 +167,8 @@ async def run_map(env: Env, state: ast.MapState) -> list[Any]:
     try:
         results = await all_or_first_failure([iteration(i, item) for i, item in enumerate(items)])
     finally:
-        lane.rejoin()
-    lane.add("MapStateSucceeded")
+        lane.rejoin(env.entered_id)
+    lane.add("MapStateSucceeded", note={"entered": env.entered_id})
     return results
 
 

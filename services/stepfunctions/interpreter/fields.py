@@ -12,6 +12,7 @@ Templates and expressions are compiled once per state and kept on the (frozen) s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from services.stepfunctions.asl import ast
@@ -38,6 +39,7 @@ class Env:
     lane: Lane
     entered_id: int  # the id of the state's ...StateEntered event
     scope: Scope
+    entered_at: float = 0.0  # service time of that event (a Wait counts from it, also when resumed)
 
     def states(self, **members: Any) -> dict[str, Any]:
         return {"input": self.raw, "context": self.context, **members}
@@ -46,12 +48,12 @@ class Env:
 # -- JSONata -------------------------------------------------------------------------------------
 
 
-_LOCATIONS = {
+_LOCATIONS = MappingProxyType({
     "arguments": "Arguments", "output": "Output", "assign": "Assign", "condition": "Condition", "items": "Items",
     "item_selector": "ItemSelector", "seconds": "Seconds", "timestamp": "Timestamp", "error": "Error", "cause": "Cause",
     "timeout_seconds": "TimeoutSeconds", "heartbeat_seconds": "HeartbeatSeconds", "max_concurrency": "MaxConcurrency",
     "tolerated_failure_count": "ToleratedFailureCount", "tolerated_failure_percentage": "ToleratedFailurePercentage",
-}
+})
 
 
 def jsonata_template(owner: Any, field: str) -> Any:

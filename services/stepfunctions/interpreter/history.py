@@ -8,10 +8,13 @@ stateExitedEventDetails, otherwise `<typeInCamelCase>EventDetails`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.core.clock import Clock
 from services.stepfunctions.models import HistoryEvent
+
+if TYPE_CHECKING:
+    from services.stepfunctions.interpreter.replay import Replay
 
 _PAYLOAD_FIELDS = ("input", "output", "parameters")
 
@@ -50,11 +53,14 @@ class History:
     def last_id(self) -> int:
         return self.events[-1].id if self.events else 0
 
-    def add(self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None) -> int:
+    def add(
+        self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None,
+        note: dict[str, Any] | None = None,
+    ) -> int:
         """Record an event; it follows `previous`, by default the event recorded just before."""
         events = self.events
         event_id = len(events) + 1
-        event = HistoryEvent(event_id, event_id - 1 if previous is None else previous, self.clock.now(), event_type, details)
+        event = HistoryEvent(event_id, event_id - 1 if previous is None else previous, self.clock.now(), event_type, details, note)
         events.append(event)
         if self.on_event is not None:
             self.on_event(event)
@@ -70,25 +76,46 @@ class History:
 class Lane:
     """One thread of events: the execution's, or a Parallel branch's or Map iteration's, whose
     first event follows the ParallelStateStarted / MapIterationStarted it branched from and
-    whose others follow each other, as AWS links them."""
+    whose others follow each other, as AWS links them.
 
-    __slots__ = ("history", "last")
+    A lane that is `replay`ing an execution being resumed finds each event it would record
+    among the recorded ones instead (interpreter/replay.py), until one is not there: from
+    then on it records as usual."""
 
-    def __init__(self, history: History, last: int) -> None:
+    __slots__ = ("history", "last", "replay", "rejoined")
+
+    def __init__(self, history: History, last: int, replay: Replay | None = None) -> None:
         self.history = history
         self.last = last
+        self.replay = replay
+        self.rejoined: int | None = None  # replaying: the state whose branches just ended
 
-    def add(self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None) -> int:
-        self.last = self.history.add(event_type, details, self.last if previous is None else previous)
+    def add(
+        self, event_type: str, details: dict[str, Any] | None = None, previous: int | None = None,
+        note: dict[str, Any] | None = None,
+    ) -> int:
+        if self.replay is not None:
+            recorded = self.replay.find(self, event_type, details)
+            if recorded is not None:
+                self.last, self.rejoined = recorded.id, None
+                return recorded.id
+            self.replay = None
+            if self.rejoined is not None:  # what a rejoin records next follows the last event recorded
+                self.last, self.rejoined = self.history.last_id, None
+        self.last = self.history.add(event_type, details, self.last if previous is None else previous, note)
         return self.last
 
     def branch(self) -> Lane:
-        return Lane(self.history, self.last)
+        return Lane(self.history, self.last, self.replay)
 
     def follow(self, event_id: int) -> None:
         """The next event of this lane follows `event_id` (recorded from another task)."""
         self.last = event_id
 
-    def rejoin(self) -> None:
-        """After branches or iterations end, the next event follows the last one recorded."""
-        self.last = self.history.last_id
+    def rejoin(self, entered: int) -> None:
+        """After the branches or iterations of the state entered at `entered` end, the next event
+        follows the last one recorded (replaying: the one recorded for that state next)."""
+        if self.replay is not None:
+            self.rejoined = entered
+        else:
+            self.last = self.history.last_id

@@ -42,6 +42,7 @@ from services.stepfunctions.interpreter.fields import (
     task_input,
 )
 from services.stepfunctions.interpreter.history import History, Lane
+from services.stepfunctions.interpreter.replay import Replay
 from services.stepfunctions.interpreter.retry import find_catcher, find_retrier, retry_delay
 from services.stepfunctions.interpreter.scope import Scope
 from services.stepfunctions.interpreter.states import (
@@ -54,7 +55,7 @@ from services.stepfunctions.interpreter.states import (
     following,
 )
 from services.stepfunctions.interpreter.task import run_task
-from services.stepfunctions.models import Execution
+from services.stepfunctions.models import Execution, HistoryEvent
 
 log = logging.getLogger("stepstack.stepfunctions")
 
@@ -117,15 +118,17 @@ class Runner:
 
     # -- the execution ---------------------------------------------------------------
 
-    async def run(self) -> None:
+    async def run(self, replay: Replay | None = None) -> None:
+        """Run the execution; with `replay`, resume it from its recorded history (replay.py)."""
         execution = self.execution
         execution_random.set(self.rng)
-        self.history.add(
-            "ExecutionStarted",
-            {"input": execution.input_text, "inputDetails": {"truncated": False}, "roleArn": execution.role_arn},
-        )
+        if replay is None:
+            self.history.add(
+                "ExecutionStarted",
+                {"input": execution.input_text, "inputDetails": {"truncated": False}, "roleArn": execution.role_arn},
+            )
         try:
-            lane = self.history.lane()
+            lane = Lane(self.history, 1, replay) if replay is not None else self.history.lane()
             output = await self.run_definition(self.definition, json.loads(execution.input_text), lane, Scope(), {})
             text = checked_dumps(output, execution.name)
         except StatesFailure as failure:
@@ -164,6 +167,12 @@ class Runner:
             f"{state.type}StateEntered",
             {"name": state.name, "input": checked_dumps(raw, state.name), "inputDetails": {"truncated": False}},
         )
+        entered_at = self.clock.now()
+        if lane.replay is not None:
+            exited = lane.replay.exited(entered)
+            if exited is not None:  # it ran to its end before: what it gave carries on
+                return self._replayed(lane, scope, exited)
+            entered_at = lane.replay.event(entered).timestamp
         retries = isinstance(state, _RETRYING)
         if _uses_context(state):
             context = self.context(state, extra, scope, 0 if retries else None)
@@ -171,7 +180,7 @@ class Runner:
             context = scope.blank
             if context is None:
                 context = scope.blank = ContextObject(_NO_CONTEXT, variables=scope.visible(), random=self.rng)
-        env = Env(self, state, raw, context, lane, entered, scope)
+        env = Env(self, state, raw, context, lane, entered, scope, entered_at)
         try:
             now = _AT_ONCE.get(type(state))
             if now is not None:  # Pass, Choice, Succeed: no coroutine to build and await
@@ -190,8 +199,18 @@ class Runner:
             if outcome.assigned is not None:
                 details["assignedVariables"] = {k: dumps(v) for k, v in outcome.assigned.items()}
                 details["assignedVariablesDetails"] = {"truncated": False}
-            lane.add(f"{state.type}StateExited", details)
+            lane.add(f"{state.type}StateExited", details, note={"entered": entered, "next": outcome.next})
         return outcome.output, outcome.next
+
+    @staticmethod
+    def _replayed(lane: Lane, scope: Scope, exited: HistoryEvent) -> tuple[Any, str | None]:
+        lane.replay.used.add(exited.id)  # type: ignore[union-attr]
+        lane.last, lane.rejoined = exited.id, None
+        details = exited.details or {}
+        assigned = details.get("assignedVariables")
+        if assigned:
+            scope.assign({name: json.loads(text) for name, text in assigned.items()})
+        return json.loads(details["output"]), (exited.note or {}).get("next")
 
     def _evaluation_failed(self, lane: Lane, state: ast.State, failure: StatesFailure, entered: int) -> None:
         if getattr(failure, "recorded", False):
@@ -260,14 +279,29 @@ class Runner:
                         failure.locate(state.name, env.entered_id)
                         if failure.error == QUERY_EVALUATION_ERROR:
                             self._evaluation_failed(env.lane, state, failure, env.entered_id)
-                        env.lane.add(f"{state.type}StateFailed")  # once, after the last attempt
+                        env.lane.add(f"{state.type}StateFailed", note={"entered": env.entered_id})  # once, after the last attempt
                     raise
                 delay = retry_delay(state.retry[index], attempts[index], self.rng)
                 attempts[index] += 1
                 retries += 1
                 if _uses_context(state):
                     env.context = env.context.derived({"State": {**env.context["State"], "RetryCount": retries}})
-                await self.clock.sleep(delay)
+                await self._retry_wait(env, delay)
+
+    async def _retry_wait(self, env: Env, delay: float) -> None:
+        """Sleep before a retry; its deadline is noted on the lane's last event, so a resumed
+        execution retries when it would have (or at once, when the retry is recorded)."""
+        lane = env.lane
+        event = self.history.events[lane.last - 1] if lane.last else None
+        if lane.replay is not None and event is not None and (event.note or {}).get("retry_at") is not None:
+            if lane.replay.anything_after(lane):
+                return  # the retry ran: its events are recorded
+            await self.clock.sleep_until(event.note["retry_at"])  # type: ignore[index]
+            return
+        until = self.clock.now() + delay
+        if event is not None:
+            event.note = {**(event.note or {}), "retry_at": until}
+        await self.clock.sleep_until(until)
 
 
 _RETRYING = (ast.TaskState, ast.ParallelState, ast.MapState)

@@ -84,7 +84,7 @@ async def evaluate_wait(env: Env, state: ast.WaitState) -> Outcome:
 
 
 def _wait_until(env: Env, state: ast.WaitState, value: Any) -> float:
-    now = env.runner.clock.now()
+    now = env.entered_at  # not the clock: a resumed execution waits until the same deadline
     seconds: Any = state.seconds
     if state.jsonata and isinstance(state.raw.get("Seconds"), str):
         seconds = jsonata_value(env, state, "seconds", "Seconds")

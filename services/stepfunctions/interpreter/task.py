@@ -16,6 +16,7 @@ from services.stepfunctions.data.templates import apply_path
 from services.stepfunctions.failures import StatesFailure, runtime
 from services.stepfunctions.interpreter.dataflow import dumps
 from services.stepfunctions.interpreter.fields import Env, evaluation_failure, jsonata_value
+from services.stepfunctions.interpreter.history import Lane
 
 
 def _positive_seconds(env: Env, state: ast.TaskState, field: str, value: Any, path: str | None, data: Any) -> int | None:
@@ -52,7 +53,13 @@ async def _activity(env: Env, resource: str, value: Any, timeout: int | None, he
         details["timeoutInSeconds"] = timeout
     if heartbeat is not None:
         details["heartbeatInSeconds"] = heartbeat
+    replay = lane.replay
     scheduled = lane.add("ActivityScheduled", details)
+    recorded = lane.replay is not None  # still replaying: this task was scheduled before
+    if recorded:
+        outcome = _recorded_outcome(lane)
+        if outcome is not None:
+            return outcome()
     started_events: list[int] = []
     clock = runner.clock
     expired: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -73,9 +80,24 @@ async def _activity(env: Env, resource: str, value: Any, timeout: int | None, he
         started_events.append(runner.history.add("ActivityStarted", {"workerName": worker}, previous=scheduled))
         arm_heartbeat()
 
-    task = runner.broker.schedule(resource, text, started, arm_heartbeat)
-    if timeout is not None:
-        timers["timeout"] = clock.call_later(timeout, lambda: expire("timeout"))
+    if recorded:  # resumed: the same token; a worker that had it still answers with it
+        assert replay is not None
+        taken = replay.next_of(lane, "ActivityStarted")
+        if taken is not None:
+            lane.add("ActivityStarted", taken.details)
+            started_events.append(taken.id)
+        note = replay.event(scheduled).note or {}
+        task = runner.broker.schedule(resource, text, started, arm_heartbeat, token=note.get("token"), taken=taken is not None)
+        if taken is not None:
+            arm_heartbeat()
+        deadline = replay.event(scheduled).timestamp + timeout if timeout is not None else None
+        lane.replay = None  # what happens from here on is recorded as usual
+    else:
+        task = runner.broker.schedule(resource, text, started, arm_heartbeat)
+        runner.history.events[scheduled - 1].note = {"token": task.token}
+        deadline = clock.now() + timeout if timeout is not None else None
+    if deadline is not None:
+        timers["timeout"] = clock.call_at(deadline, lambda: expire("timeout"))
     try:
         await asyncio.wait({task.outcome, expired}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -89,8 +111,9 @@ async def _activity(env: Env, resource: str, value: Any, timeout: int | None, he
     if not answered:
         if not expired.done():  # withdrawn by a reset: the execution is being cancelled
             raise asyncio.CancelledError
-        lane.add("ActivityTimedOut", {"error": "States.Timeout", "cause": ""})
-        raise StatesFailure("States.Timeout", "", heartbeat=expired.result() == "heartbeat")
+        heartbeat = expired.result() == "heartbeat"
+        lane.add("ActivityTimedOut", {"error": "States.Timeout", "cause": ""}, note={"heartbeat": heartbeat})
+        raise StatesFailure("States.Timeout", "", heartbeat=heartbeat)
     kind, payload = task.outcome.result()
     if kind == "failure":
         error, cause = payload
@@ -98,6 +121,33 @@ async def _activity(env: Env, resource: str, value: Any, timeout: int | None, he
         raise StatesFailure(error, cause)
     lane.add("ActivitySucceeded", {"output": payload, "outputDetails": {"truncated": False}})
     return json.loads(payload)
+
+
+def _recorded_outcome(lane: Lane) -> Any:
+    """Replaying: the activity's recorded end, as a function that returns its result or raises
+    its failure; None while it had not ended."""
+    replay = lane.replay
+    assert replay is not None
+    if (taken := replay.next_of(lane, "ActivityStarted")) is not None and any(
+        e.id not in replay.used and e.type in _ENDS for e in replay.children.get(taken.id, ())
+    ):
+        lane.add("ActivityStarted", taken.details)
+    for kind in _ENDS:
+        if (end := replay.next_of(lane, kind)) is None:
+            continue
+        lane.add(kind, end.details)
+        details = end.details or {}
+        if kind == "ActivitySucceeded":
+            return lambda: json.loads(details["output"])
+
+        def fail() -> Any:
+            raise StatesFailure(details.get("error", ""), details.get("cause", ""), heartbeat=(end.note or {}).get("heartbeat", False))
+
+        return fail
+    return None
+
+
+_ENDS = ("ActivitySucceeded", "ActivityFailed", "ActivityTimedOut")
 
 
 def _resource_type(resource: str) -> str:
