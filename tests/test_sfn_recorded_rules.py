@@ -133,3 +133,35 @@ def test_evaluation_failures_are_linked_as_aws_links_them(sfn: Any) -> None:
     events = {e["type"]: e for e in history(sfn, arn)}
     assert events["MapStateFailed"]["previousEventId"] == events["MapStateEntered"]["id"]
     assert json.loads(details(events["MapStateEntered"])["input"]) == {"foo": "bar"}
+
+
+def test_a_task_on_an_activity_that_does_not_exist(sfn: Any) -> None:
+    missing = "arn:aws:states:us-east-1:000000000000:activity:never-created"
+    definition = {"StartAt": "ActivityTask", "States": {"ActivityTask": {"Type": "Task", "Resource": missing, "End": True}}}
+    arn, described = run(sfn, definition, {"Value1": "HelloWorld"})
+    assert failed(described) == ("States.Runtime", PREFIX.format("ActivityTask", 2) + f"The activity {missing} does not exist.")
+    assert history_types(sfn, arn) == ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+
+
+def test_tolerated_failure_paths_are_applied(sfn: Any) -> None:
+    processor = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom"}}}
+    for count, status in ((2, "SUCCEEDED"), (1, "FAILED")):
+        definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                                                        "ToleratedFailureCountPath": "$.tolerated", "ItemProcessor": processor}}}
+        _, described = run(sfn, definition, {"items": [1, 2], "tolerated": count})
+        assert described["status"] == status, described
+        if status == "FAILED":
+            assert described["error"] == "States.ExceedToleratedFailureThreshold"
+    definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                                                    "ToleratedFailurePercentagePath": "$.percent", "ItemProcessor": processor}}}
+    _, described = run(sfn, definition, {"items": [1, 2], "percent": 100})
+    assert described["status"] == "SUCCEEDED"
+
+
+def test_an_execution_started_through_another_region_runs_and_is_listed_with_its_machine(server: Server) -> None:
+    west, east = server.client("stepfunctions", "us-west-2"), server.client("stepfunctions", "us-east-1")
+    machine = west.create_state_machine(name="home-west", roleArn="arn:aws:iam::000000000000:role/r",
+                                        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    started = east.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    assert started.split(":")[3] == "us-west-2"
+    assert [e["executionArn"] for e in west.list_executions(stateMachineArn=machine)["executions"]] == [started]

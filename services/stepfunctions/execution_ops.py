@@ -43,16 +43,25 @@ def _checked_input(text: str | None) -> str:
     return text
 
 
+def _home_of(machine: StateMachine) -> tuple[str, str]:
+    """(region, account) of a state machine: its executions run and are kept there, whichever
+    region or account the StartExecution came through (AWS's answer to a cross-region call is
+    not recorded; see docs/differences.md)."""
+    parts = machine.arn.split(":")
+    return parts[3], parts[4]
+
+
 def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
     sfn = sfn_of(ctx)
     kind = "express" if machine.type == "EXPRESS" else "execution"
     names = (machine.name, name, ctx.ids.uuid()) if kind == "express" else (machine.name, name)
-    arn = resource_arn(ctx.region, ctx.account_id, kind, *names)
+    region, account = _home_of(machine)
+    arn = resource_arn(region, account, kind, *names)
     definition = sfn.parsed(machine.definition)
     execution = Execution(
         arn, name, machine.arn, machine.name, machine.type, machine.definition, machine.role_arn, text, ctx.clock.now()
     )
-    ctx.store.executions[arn] = execution
+    ctx.store_at(account, region).executions[arn] = execution
     log.info("execution %s started", arn)
     history = sfn.history(execution)
     if ctx.dispatcher.closing:  # shutting down: it ends at once rather than hold the server up
@@ -61,7 +70,7 @@ def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
         return execution
     if definition.timeout_seconds is not None:
         execution.timeout_at = ctx.clock.now() + definition.timeout_seconds
-    sfn.run_execution(execution, definition, sfn.owner(ctx.account_id, ctx.region))
+    sfn.run_execution(execution, definition, sfn.owner(account, region))
     return execution
 
 
@@ -74,8 +83,9 @@ async def start_execution(ctx: Ctx, req: Params) -> Result:
     check_name(name)
     text = _checked_input(req.get("input"))
     if machine.type == "STANDARD":
-        arn = resource_arn(ctx.region, ctx.account_id, "execution", machine.name, name)
-        existing = ctx.store.executions.get(arn)
+        region, account = _home_of(machine)
+        arn = resource_arn(region, account, "execution", machine.name, name)
+        existing = ctx.store_at(account, region).executions.get(arn)
         if existing is not None:
             if existing.running and existing.input_text == text:
                 return {"executionArn": arn, "startDate": existing.started_at}

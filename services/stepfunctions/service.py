@@ -30,11 +30,16 @@ class SfnService(Service[SfnStore]):
 
     def __init__(self, env: ServiceEnv) -> None:
         super().__init__(env, operations, SfnStore)
-        self.broker = ActivityBroker(env.clock, env.ids, lambda: env.dispatcher.closing)
+        self.broker = ActivityBroker(env.clock, env.ids, lambda: env.dispatcher.closing, self.activity_exists)
         self._parsed: dict[str, Any] = {}  # definition text -> asl.ast.StateMachineDefinition
         self.timeouts: dict[str, Timer] = {}  # execution ARN -> its TimeoutSeconds timer
         self.running: dict[str, asyncio.Task[None]] = {}  # execution ARN -> the task that runs it
         self.inspectors["activities"] = self._inspect_activities
+
+    def activity_exists(self, arn: str) -> bool:
+        parts = arn.split(":")
+        store = self.stores.find(parts[4], parts[3]) if len(parts) > 6 else None
+        return store is not None and arn in store.activities
 
     def parsed(self, text: str) -> Any:
         """The definition parsed once (a definition is immutable text); InvalidDefinition if bad."""
@@ -129,7 +134,7 @@ class SfnService(Service[SfnStore]):
         """Detach everything at once (a request served meanwhile sees a fresh service), then
         wait for the cancelled executions to end."""
         old_broker = self.broker
-        self.broker = ActivityBroker(self.clock, self.env.ids, lambda: self.env.dispatcher.closing)
+        self.broker = ActivityBroker(self.clock, self.env.ids, lambda: self.env.dispatcher.closing, self.activity_exists)
         old_broker.close()
         for task in self.running.values():
             task.cancel()

@@ -12,7 +12,8 @@ absent InputPath/OutputPath/ResultPath/ItemsPath mean "$"; null means "discard" 
 Known differences from AWS:
 - ItemReader, ResultWriter, ItemBatcher and ProcessorConfig are kept as raw dicts
   (distributed Map is later work).
-- JSONata fields are carried raw and never parsed.
+- JSONata fields are carried raw here; the validator parses their expressions and the
+  interpreter compiles them once (interpreter/fields.py).
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ class ActivityBroker:
     clock: Clock
     ids: Ids
     closing: Callable[[], bool] = lambda: False  # shutting down: polls answer empty at once
+    exists: Callable[[str], bool] = lambda arn: True  # whether an activity ARN names an activity
     queues: dict[str, deque[ActivityTask]] = field(default_factory=dict)
     pollers: dict[str, Waiters] = field(default_factory=dict)
     live: dict[str, ActivityTask] = field(default_factory=dict)  # token -> unsettled task

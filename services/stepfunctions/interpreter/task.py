@@ -39,6 +39,8 @@ async def run_task(env: Env, state: ast.TaskState, value: Any) -> Any:
     heartbeat = _positive_seconds(env, state, "HeartbeatSeconds", state.heartbeat_seconds, state.heartbeat_seconds_path, value)
     arn = parse_arn(resource)
     if arn is not None and arn.service == "states" and arn.resource.startswith("activity:"):
+        if not env.runner.broker.exists(resource):  # recorded on AWS: no event, the execution fails
+            raise runtime(f"The activity {resource} does not exist.")
         return await _activity(env, resource, value, timeout, heartbeat)
     cause = f"The resource '{resource}' is not available in stepstack: no emulator runs this kind of task yet."
     env.lane.add("TaskStartFailed", {"resourceType": _resource_type(resource), "resource": resource, "error": "States.TaskFailed", "cause": cause})
