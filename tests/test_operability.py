@@ -89,7 +89,7 @@ def test_a_failed_execution_logs_its_error_cause_and_state(own: Server) -> None:
     definition = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"}}}
     machine = sfn.create_state_machine(name="logged-failure", definition=json.dumps(definition), roleArn=ROLE)
     arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="one")["executionArn"]
-    wait_for_line(own, lambda l: f"execution {arn} started" in l, "the start")
+    wait_for_line(own, lambda l: "stepfunctions StartExecution 200" in l, "the start")
     line = wait_for_line(own, lambda l: f"execution {arn} FAILED" in l, "the end")
     assert line.endswith(f"execution {arn} FAILED in state 'Boom': error=Broken cause=on purpose")
 

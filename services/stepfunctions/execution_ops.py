@@ -62,7 +62,7 @@ def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
         arn, name, machine.arn, machine.name, machine.type, machine.definition, machine.role_arn, text, ctx.clock.now()
     )
     ctx.store_at(account, region).executions[arn] = execution
-    log.info("execution %s started", arn)
+    log.debug("execution %s started", arn)  # the StartExecution request line says so at info
     history = sfn.history(execution)
     if ctx.dispatcher.closing:  # shutting down: it ends at once rather than hold the server up
         history.add("ExecutionAborted", {"error": "States.Aborted", "cause": "stepstack is shutting down"})
