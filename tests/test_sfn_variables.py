@@ -102,3 +102,13 @@ def test_an_unassigned_variable_fails_the_state(sfn: Any) -> None:
     _, described = run(sfn, definition, {})
     assert described["status"] == "FAILED" and described["error"] == "States.Runtime"
     assert described["cause"].startswith("An error occurred while executing the state 'Use' (entered at the event id #2). ")
+
+
+def test_a_variable_over_256_kib_fails_the_execution(sfn: Any) -> None:
+    definition = {"StartAt": "Big", "States": {"Big": {"Type": "Pass", "End": True,
+                                                      "Assign": {"big.$": "$.text", "small": 1}}}}
+    _, described = run(sfn, definition, {"text": "x" * 200_000})
+    assert described["status"] == "SUCCEEDED"
+    _, described = run(sfn, {"StartAt": "Big", "States": {"Big": {"Type": "Pass", "End": True,
+                                                               "Assign": {"a.$": "$.text", "b.$": "$.text"}}}}, {"text": "x" * 200_000})
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")

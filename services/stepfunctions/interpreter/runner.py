@@ -192,12 +192,13 @@ class Runner:
             if failure.location is not None or failure.error == QUERY_EVALUATION_ERROR:
                 self._evaluation_failed(lane, state, failure, entered)
             outcome = self._caught(env, failure)
+        assigned_texts = _assigned_texts(state.name, outcome.assigned) if outcome.assigned is not None else None
         if outcome.assigned:
             scope.assign(outcome.assigned)
         if not isinstance(state, ast.FailState):
             details: dict[str, Any] = {"name": state.name, "output": checked_dumps(outcome.output, state.name), "outputDetails": {"truncated": False}}
-            if outcome.assigned is not None:
-                details["assignedVariables"] = {k: dumps(v) for k, v in outcome.assigned.items()}
+            if assigned_texts is not None:
+                details["assignedVariables"] = assigned_texts
                 details["assignedVariablesDetails"] = {"truncated": False}
             lane.add(f"{state.type}StateExited", details, note={"entered": entered, "next": outcome.next})
         return outcome.output, outcome.next
@@ -305,6 +306,21 @@ class Runner:
 
 
 _RETRYING = (ast.TaskState, ast.ParallelState, ast.MapState)
+MAX_ASSIGNED = 256 * 1024  # AWS's quota: one variable, and all of one Assign together
+
+
+def _assigned_texts(state: str, assigned: Mapping[str, Any]) -> dict[str, str]:
+    """The JSON text of each variable a state assigns, within AWS's size quotas."""
+    texts = {name: dumps(value) for name, value in assigned.items()}
+    total = 0
+    for name, text in texts.items():
+        size = len(text.encode("utf-8"))
+        total += size
+        if size > MAX_ASSIGNED:
+            raise StatesFailure("States.DataLimitExceeded", f"The variable '{name}' assigned by the state '{state}' is larger than {MAX_ASSIGNED} bytes.")
+    if total > MAX_ASSIGNED:
+        raise StatesFailure("States.DataLimitExceeded", f"The variables assigned by the state '{state}' are larger than {MAX_ASSIGNED} bytes together.")
+    return texts
 _AT_ONCE: Mapping[type, Callable[[Env, Any], Outcome]] = MappingProxyType({
     ast.PassState: evaluate_pass, ast.ChoiceState: evaluate_choice, ast.SucceedState: evaluate_succeed,
 })
