@@ -41,7 +41,7 @@ ALLOWED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType({
 REQUIRED_FIELDS = MappingProxyType({"Task": ("Resource",), "Choice": ("Choices",), "Parallel": ("Branches",)})
 JSONATA_ONLY = ("Output", "Arguments", "Items")
 JSONPATH_ONLY = (
-    "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "ItemsPath",
+    "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "ItemsPath", "Result",
     "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "ErrorPath", "CausePath",
     "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath",
 )

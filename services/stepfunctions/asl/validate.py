@@ -363,6 +363,20 @@ class _Validator:
             self.error(NOT_EMPTY, f"{loc}/Choices")
         for i, rule in enumerate(choices):
             self.rule(rule, f"{loc}/Choices[{i}]", top=True)
+            self.rule_language(rule, f"{loc}/Choices[{i}]", language)
+
+    def rule_language(self, rule: Any, loc: str, language: str) -> None:
+        """A JSONata rule is a Condition; a JSONPath rule compares a Variable and has no Output."""
+        if not isinstance(rule, dict):
+            return
+        if language == "JSONata":
+            for field in ("Variable", "And", "Or", "Not", *COMPARISON_OPERATORS):
+                if field in rule:
+                    self.error(only_in(language, field), loc)
+        else:
+            for field in ("Condition", "Output"):
+                if field in rule:
+                    self.error(only_in(language, field), loc)
 
     def rule(self, rule: Any, loc: str, *, top: bool) -> None:
         if not isinstance(rule, dict):
@@ -457,6 +471,10 @@ class _Validator:
                 self.typed(entry, "Next", str, "STRING", here)
                 if language == "JSONPath":
                     self.path(entry, "ResultPath", here, reference=True)
+                    if "Output" in entry:
+                        self.error(only_in(language, "Output"), here)
+                elif "ResultPath" in entry:
+                    self.error(only_in(language, "ResultPath"), here)
                 continue
             self.integer(entry, "IntervalSeconds", here, minimum=1, maximum=MAX_INT)
             self.integer(entry, "MaxAttempts", here, minimum=0, maximum=MAX_INT)

@@ -40,6 +40,7 @@ class Env:
     entered_id: int  # the id of the state's ...StateEntered event
     scope: Scope
     entered_at: float = 0.0  # service time of that event (a Wait counts from it, also when resumed)
+    resumed: bool = False  # a state in progress when its execution was snapshotted, evaluated again
 
     def states(self, **members: Any) -> dict[str, Any]:
         return {"input": self.raw, "context": self.context, **members}
@@ -82,7 +83,8 @@ def jsonata_value(env: Env, owner: Any, field: str, location: str, default: Any 
 
     runner = env.runner
     bound = JsonataEnv(
-        states=env.states(**states), variables=env.context.variables, now=runner.clock.now(),
+        states=env.states(**states), variables=env.context.variables,
+        now=env.entered_at if env.resumed else runner.clock.now(),  # resumed: the time it first ran
         random=runner.rng, partition=runner.partition,
     )
     try:

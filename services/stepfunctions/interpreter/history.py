@@ -95,7 +95,7 @@ class Lane:
         note: dict[str, Any] | None = None,
     ) -> int:
         if self.replay is not None:
-            recorded = self.replay.find(self, event_type, details)
+            recorded = self.replay.find(self, event_type, details, previous)
             if recorded is not None:
                 self.last, self.rejoined = recorded.id, None
                 return recorded.id

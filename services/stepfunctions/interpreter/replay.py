@@ -57,9 +57,11 @@ class Replay:
                 return event
         return None
 
-    def find(self, lane: Lane, event_type: str, details: dict[str, Any] | None) -> HistoryEvent | None:
-        """The recorded event the lane would record now, or None."""
+    def find(self, lane: Lane, event_type: str, details: dict[str, Any] | None, previous: int | None = None) -> HistoryEvent | None:
+        """The recorded event the lane would record now (after `previous` when it names one), or None."""
         key = _key(event_type, details)
+        if previous is not None:
+            return self._take(self.children.get(previous, []), event_type, key)
         if lane.rejoined is not None:
             return self._take(self.by_state.get(lane.rejoined, []), event_type, key)
         return self._take(self.children.get(lane.last, []), event_type, key)

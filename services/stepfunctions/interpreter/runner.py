@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
@@ -147,9 +148,11 @@ class Runner:
         self.history.add("ExecutionFailed", {"error": error, "cause": cause})
         self.finish(self.execution, "FAILED", error=error, cause=cause, state=state)
 
-    def context(self, state: ast.State, extra: dict[str, Any], scope: Scope, retry_count: int | None = None) -> ContextObject:
+    def context(
+        self, state: ast.State, extra: dict[str, Any], scope: Scope, retry_count: int | None = None, entered_at: float | None = None,
+    ) -> ContextObject:
         """The context object; `$$.State.RetryCount` only for states that retry."""
-        entered = {"EnteredTime": self.iso_now(), "Name": state.name}
+        entered = {"EnteredTime": self.iso_now() if entered_at is None else iso(entered_at), "Name": state.name}
         if retry_count is not None:
             entered["RetryCount"] = retry_count
         return ContextObject({**self.base_context, "State": entered, **extra}, variables=scope.visible(), random=self.rng)
@@ -175,12 +178,12 @@ class Runner:
             entered_at = lane.replay.event(entered).timestamp
         retries = isinstance(state, _RETRYING)
         if _uses_context(state):
-            context = self.context(state, extra, scope, 0 if retries else None)
+            context = self.context(state, extra, scope, 0 if retries else None, entered_at if lane.replay is not None else None)
         else:
             context = scope.blank
             if context is None:
                 context = scope.blank = ContextObject(_NO_CONTEXT, variables=scope.visible(), random=self.rng)
-        env = Env(self, state, raw, context, lane, entered, scope, entered_at)
+        env = Env(self, state, raw, context, lane, entered, scope, entered_at, lane.replay is not None)
         try:
             now = _AT_ONCE.get(type(state))
             if now is not None:  # Pass, Choice, Succeed: no coroutine to build and await
@@ -287,21 +290,18 @@ class Runner:
                 retries += 1
                 if _uses_context(state):
                     env.context = env.context.derived({"State": {**env.context["State"], "RetryCount": retries}})
-                await self._retry_wait(env, delay)
+                await self._retry_wait(env, delay, retries)
 
-    async def _retry_wait(self, env: Env, delay: float) -> None:
-        """Sleep before a retry; its deadline is noted on the lane's last event, so a resumed
-        execution retries when it would have (or at once, when the retry is recorded)."""
-        lane = env.lane
-        event = self.history.events[lane.last - 1] if lane.last else None
-        if lane.replay is not None and event is not None and (event.note or {}).get("retry_at") is not None:
-            if lane.replay.anything_after(lane):
-                return  # the retry ran: its events are recorded
-            await self.clock.sleep_until(event.note["retry_at"])  # type: ignore[index]
-            return
-        until = self.clock.now() + delay
-        if event is not None:
-            event.note = {**(event.note or {}), "retry_at": until}
+    async def _retry_wait(self, env: Env, delay: float, retry: int) -> None:
+        """Sleep before retry number `retry`; each deadline is noted on the state's entered
+        event, so a resumed execution retries when it would have (at once if that has passed)."""
+        entered = self.history.events[env.entered_id - 1]
+        deadlines = list((entered.note or {}).get("retry_at", ()))
+        if retry <= len(deadlines):  # resumed: the deadline chosen before
+            until = deadlines[retry - 1]
+        else:
+            until = self.clock.now() + delay
+            entered.note = {**(entered.note or {}), "retry_at": [*deadlines, until]}
         await self.clock.sleep_until(until)
 
 
@@ -329,6 +329,8 @@ _AT_ONCE: Mapping[type, Callable[[Env, Any], Outcome]] = MappingProxyType({
 # What a state that never reads `$$` gets instead of the context object (built for each
 # state that does: its EnteredTime alone costs a date formatting). Never mutated.
 _NO_CONTEXT: Mapping[str, Any] = MappingProxyType({"State": MappingProxyType({})})
+# `$states` other than `$states.input`, `.result` or `.errorOutput` may read the context
+_WHOLE_STATES = re.compile(r"\$states(?!\.(?:input|result|errorOutput)\b)")
 
 
 def _uses_context(state: ast.State) -> bool:
@@ -337,5 +339,5 @@ def _uses_context(state: ast.State) -> bool:
     found = state.__dict__.get("_uses_context")
     if found is None:
         text = dumps(state.raw)
-        found = state.__dict__["_uses_context"] = "$$" in text or "$states.context" in text
+        found = state.__dict__["_uses_context"] = "$$" in text or _WHOLE_STATES.search(text) is not None
     return found

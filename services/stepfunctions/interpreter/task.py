@@ -39,7 +39,8 @@ async def run_task(env: Env, state: ast.TaskState, value: Any) -> Any:
     heartbeat = _positive_seconds(env, state, "HeartbeatSeconds", state.heartbeat_seconds, state.heartbeat_seconds_path, value)
     arn = parse_arn(resource)
     if arn is not None and arn.service == "states" and arn.resource.startswith("activity:"):
-        if not env.runner.broker.exists(resource):  # recorded on AWS: no event, the execution fails
+        scheduled_before = env.lane.replay is not None and env.lane.replay.next_of(env.lane, "ActivityScheduled")
+        if not scheduled_before and not env.runner.broker.exists(resource):  # recorded on AWS: no event, the execution fails
             raise runtime(f"The activity {resource} does not exist.")
         return await _activity(env, resource, value, timeout, heartbeat)
     cause = f"The resource '{resource}' is not available in stepstack: no emulator runs this kind of task yet."
@@ -62,6 +63,7 @@ async def _activity(env: Env, resource: str, value: Any, timeout: int | None, he
         outcome = _recorded_outcome(lane)
         if outcome is not None:
             return outcome()
+        text = (replay.event(scheduled).details or {}).get("input", text)  # what the worker was given
     started_events: list[int] = []
     clock = runner.clock
     expired: asyncio.Future[str] = asyncio.get_running_loop().create_future()
