@@ -249,3 +249,20 @@ def test_a_jsonata_state_in_a_jsonpath_machine(sfn: Any) -> None:
         "B": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input.n + 1 %}", "End": True}}}
     _, described = run(sfn, definition, {"n": 1})
     assert output_of(described) == 2
+
+
+@pytest.mark.parametrize("states, field", [
+    ({"C": {"Type": "Choice", "Default": "D", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "D"}]},
+      "D": {"Type": "Succeed"}}, "Variable"),
+    ({"P": {"Type": "Pass", "Result": {"a": 1}, "End": True}}, "Result"),
+    ({"P": {"Type": "Parallel", "End": True, "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "D"}]}, "D": {"Type": "Succeed"}}, "ResultPath"),
+])
+def test_jsonpath_fields_of_rules_catchers_and_pass_are_refused(sfn: Any, states: dict[str, Any], field: str) -> None:
+    error = error_of(sfn.create_state_machine, name="mixed", definition=json.dumps(machine(states)), roleArn=ROLE)
+    assert error["Code"] == "InvalidDefinition" and f"field '{field}' is only supported for the 'JSONPath'" in error["Message"]
+
+
+def test_the_whole_states_variable(sfn: Any) -> None:
+    out = output(sfn, {"P": {"Type": "Pass", "End": True, "Output": "{% $keys($states) %}"}}, {"a": 1})
+    assert out == ["input", "context"]

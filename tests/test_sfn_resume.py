@@ -170,3 +170,25 @@ def test_states_that_ended_before_the_snapshot_are_not_evaluated_again() -> None
         "Show": {"Type": "Pass", "Output": {"kept": "{% $states.input %}", "drawn": "{% $drawn %}"}, "End": True}}}
     described, _ = _both_ways(definition, {}, [advance(5)], [advance(5)])
     assert described["status"] == "SUCCEEDED"
+
+
+_WAIT_THEN_FAIL = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "Next": "F"},
+                                               "F": {"Type": "Fail", "Error": "Boom"}}}
+
+
+@pytest.mark.parametrize("snapshot_at", [10, 37], ids=["between-attempts", "during-the-retry"])
+def test_a_retried_parallel_resumes_on_its_schedule(snapshot_at: int) -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [_WAIT_THEN_FAIL], "End": True,
+                                                    "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 30, "MaxAttempts": 1}]}}}
+    described, events = _both_ways(definition, {}, [advance(snapshot_at)], [advance(100)])
+    assert described["error"] == "Boom"
+    assert [e["type"] for e in events].count("ParallelStateStarted") == 2
+
+
+def test_retries_that_record_no_event_keep_their_back_off() -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": _activity_arn("never"), "Arguments": "{% $x.nope() %}", "End": True,
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "BackoffRate": 2, "MaxAttempts": 3}]}}}
+    described, events = _both_ways(definition, {}, [advance(15)], [advance(200)], {"never": None})
+    assert described["error"] == "States.QueryEvaluationError"
+    assert events[-1]["timestamp"] == events[1]["timestamp"] + 70  # 10 + 20 + 40 s of back-off
