@@ -11,6 +11,7 @@ from server.banner import READY, banner, say
 from server.init_hooks import InitReport, run_init_hooks
 from server.gateway import Gateway, Receive, Scope, Send
 from server.settings import Settings
+from server.sns_certificate import SNS_CERTIFICATES, sns_certificate
 from server.sqs_peek import aws_sqs_messages
 from services.core.clock import Clock
 from services.core.dispatch import Dispatcher
@@ -91,6 +92,9 @@ class StepstackApp:
         if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIXES):
             if scope["path"].startswith(SQS_PEEK):
                 await aws_sqs_messages(scope, receive, send, self)
+                return
+            if scope["path"].startswith(SNS_CERTIFICATES) and scope["method"] == "GET":
+                await sns_certificate(scope, receive, send, self)
                 return
             await self.gateway(scope, receive, send)
         elif scope["type"] == "lifespan":

@@ -45,7 +45,7 @@ IMPLEMENTED = [
     "stepfunctions.DescribeExecution", "stepfunctions.ListExecutions", "stepfunctions.StartSyncExecution",
 ]
 NOT_IMPLEMENTED = [
-    ("sns", "list-topics", "ListTopics"),
+    ("sns", "list-platform-applications", "ListPlatformApplications"),
     ("batch", "describe-job-queues", "DescribeJobQueues"),
 ]
 

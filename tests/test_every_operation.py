@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
+import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
@@ -141,8 +142,27 @@ def stepfunctions_world(sfn: Any) -> dict[str, Any]:
     return v
 
 
+def sns_world(sns: Any) -> dict[str, Any]:
+    """A topic with a queue subscribed, and an http subscription waiting for confirmation (its
+    token read from the inspection endpoint, as a test would)."""
+    import urllib.request
+
+    v: dict[str, Any] = {"queue_arn": "arn:aws:sqs:us-east-1:000000000000:every-sns"}
+    endpoint = sns.meta.endpoint_url
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    sqs.create_queue(QueueName="every-sns")
+    v["topic"] = sns.create_topic(Name="every")["TopicArn"]
+    v["subscription"] = sns.subscribe(TopicArn=v["topic"], Protocol="sqs", Endpoint=v["queue_arn"])["SubscriptionArn"]
+    sns.add_permission(TopicArn=v["topic"], Label="every", AWSAccountId=["111111111111"], ActionName=["Publish"])
+    sns.subscribe(TopicArn=v["topic"], Protocol="http", Endpoint="http://127.0.0.1:9/never")
+    with urllib.request.urlopen(f"{endpoint}/_stepstack/sns/subscriptions?Account=000000000000&Region=us-east-1") as answer:
+        pending = [s for s in json.loads(answer.read())["Subscriptions"] if s.get("Token")]
+    v["token"] = pending[0]["Token"]
+    return v
+
+
 # A service's first operations may need none; its first resources need a world here.
-WORLDS: dict[str, Callable[[Any], dict[str, Any]]] = {"sqs": sqs_world, "stepfunctions": stepfunctions_world}
+WORLDS: dict[str, Callable[[Any], dict[str, Any]]] = {"sqs": sqs_world, "stepfunctions": stepfunctions_world, "sns": sns_world}
 
 # Top-level members that name a resource, by member name, pointed at the world's.
 RESOURCES = {
@@ -157,6 +177,9 @@ RESOURCES = {
     "resourceArn": "$machine",
     "roleArn": "$role",
     "definition": "$definition",
+    "TopicArn": "$topic",
+    "SubscriptionArn": "$subscription",
+    "ResourceArn": "$topic",
 }
 
 # What an operation needs beyond its required members and resources: values with
@@ -195,6 +218,18 @@ VALID: dict[str, dict[str, Any]] = {
     "stepfunctions.TagResource": {"resourceArn": "$activity", "tags": [{"key": "k", "value": "v"}]},
     "stepfunctions.UntagResource": {"tagKeys": ["k"]},
     "stepfunctions.UpdateStateMachine": {"definition": WAIT},
+    "sns.AddPermission": {"Label": "second", "AWSAccountId": ["111111111111"], "ActionName": ["Subscribe"]},
+    "sns.ConfirmSubscription": {"Token": "$token"},
+    "sns.CreateTopic": {"Name": "every-new", "Attributes": {"DisplayName": "d"}, "Tags": [{"Key": "k", "Value": "v"}]},
+    "sns.Publish": {"TopicArn": "$topic", "Message": "hello", "MessageAttributes": {"a": {"DataType": "String", "StringValue": "b"}}},
+    "sns.PublishBatch": {"PublishBatchRequestEntries": [{"Id": "a", "Message": "x"}]},
+    "sns.PutDataProtectionPolicy": {"DataProtectionPolicy": json.dumps({"Name": "p", "Version": "2021-06-01", "Statement": []})},
+    "sns.RemovePermission": {"Label": "every"},
+    "sns.SetSubscriptionAttributes": {"AttributeName": "RawMessageDelivery", "AttributeValue": "true"},
+    "sns.SetTopicAttributes": {"AttributeName": "DisplayName", "AttributeValue": "shown"},
+    "sns.Subscribe": {"Protocol": "sqs", "Endpoint": "$queue_arn"},
+    "sns.TagResource": {"Tags": [{"Key": "k", "Value": "v"}]},
+    "sns.UntagResource": {"TagKeys": ["k"]},
 }
 
 

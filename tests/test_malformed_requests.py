@@ -178,11 +178,10 @@ def test_broken_form_key_gets_a_query_string_error(server: Server, body: bytes, 
 
 def test_percent_escaped_non_utf8_value_is_decoded_and_reaches_the_operation(server: Server) -> None:
     response = request(server, "POST", "/", b"Action=ListTopics&NextToken=%FF%FE&Version=2010-03-31", FORM)
-    # SNS has no handlers yet, so reaching ListTopics answers 501; once it has, AWS's answer to a
-    # NextToken it never issued applies instead (unknown: no recording of it is at hand)
-    assert response.status == 501, response
+    # it reaches ListTopics, which refuses a NextToken it never issued (AWS's answer is not recorded)
+    assert response.status == 400, response
     error = response.xml_error()
-    assert error["Code"] == "NotImplemented" and "ListTopics" in error["Message"], response.body
+    assert (error["Code"], error["Message"]) == ("InvalidParameter", "Invalid parameter: NextToken"), response.body
 
 
 def test_non_utf8_action_gets_invalid_action(server: Server) -> None:

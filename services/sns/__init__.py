@@ -1,15 +1,11 @@
-"""The sns emulator. Its operations are registered on `operations`; those not yet
-registered answer NotImplemented (501) and are listed as such in docs/coverage.md."""
+"""The SNS emulator: topics (standard and FIFO), subscriptions, publish with filter policies,
+and deliveries to SQS and HTTP/S endpoints that retry as AWS's do, over SNS's Query protocol.
 
-from __future__ import annotations
+Email, SMS, mobile push, Lambda and Firehose deliveries are recorded and inspectable, never
+sent (Lambda: until the Lambda issue lands). Operations not registered answer NotImplemented.
+"""
 
-from services.core.service import Operations, Service, ServiceEnv
+from services.sns import publish, subscription_ops, topic_ops  # noqa: F401  (registers the handlers)
+from services.sns.service import SnsService, create, operations
 
-operations = Operations("sns")
-
-
-def create(env: ServiceEnv) -> Service[None]:
-    return Service(env, operations)
-
-
-__all__ = ["create", "operations"]
+__all__ = ["SnsService", "create", "operations"]

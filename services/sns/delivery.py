@@ -1,0 +1,297 @@
+"""Delivering a published message to each subscription, and retrying as AWS does.
+
+SQS subscriptions are delivered through the internal dispatch (any account or region by the
+queue's ARN) before Publish answers: it costs microseconds. HTTP/S deliveries run as tasks of
+their own and never hold Publish up. A failure is retried on the service clock by the
+subscription's delivery policy (HTTP/S) or AWS's fixed schedule (SQS, Lambda); a client-side
+failure (the queue does not exist) is not retried. When retries end, the message goes to the
+subscription's dead-letter queue if it has one, else it is dropped; every attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from services.core.errors import AwsError
+from services.sns.http_client import post
+from services.sns.records import DeliveryRecord, SubscriptionRecord, TopicRecord
+
+if TYPE_CHECKING:
+    from services.sns.lookup import Ctx
+    from services.sns.service import SnsService
+
+RECENT = 1000  # deliveries kept per store for inspection (pending retries are always kept)
+RECORDED_ONLY = frozenset({"email", "email-json", "sms", "application", "lambda", "firehose"})
+CLIENT_ERRORS = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "KMS.AccessDeniedException"})
+
+
+def _owner(ctx: Ctx) -> Any:
+    return ctx.service.owner(ctx.account_id, ctx.region)
+
+
+def iso_now(now: float) -> str:
+    return datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(now * 1000) % 1000:03d}Z"
+
+
+def base_url(ctx: Ctx) -> str:
+    return f"http://{ctx.host or '127.0.0.1:4566'}"
+
+
+def envelope(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, prepared: dict[str, Any], message: str) -> dict[str, Any]:
+    """The notification as AWS writes it (key order as AWS's), signed."""
+    body: dict[str, Any] = {"Type": "Notification", "MessageId": prepared["message_id"]}
+    if prepared["sequence"]:
+        body["SequenceNumber"] = prepared["sequence"]
+    body["TopicArn"] = topic.arn
+    if prepared["subject"] is not None:
+        body["Subject"] = prepared["subject"]
+    body["Message"] = message
+    body["Timestamp"] = iso_now(ctx.clock.now())
+    if not topic.fifo:
+        version = topic.attributes.get("SignatureVersion", "1")
+        signer = ctx.service.signer  # type: ignore[attr-defined]
+        body["SignatureVersion"] = version
+        # the signed fields are the same for every subscriber given the same text: sign once per publish
+        signatures = prepared.setdefault("signatures", {})
+        if (version, message) not in signatures:
+            signatures[(version, message)] = signer.sign(body, version)
+        body["Signature"] = signatures[(version, message)]
+        body["SigningCertURL"] = f"{base_url(ctx)}/_aws/sns/{signer.certificate_name()}"
+    body["UnsubscribeURL"] = f"{base_url(ctx)}/?Action=Unsubscribe&SubscriptionArn={subscription.arn}"
+    if prepared["attributes"]:
+        body["MessageAttributes"] = {
+            name: {"Type": value["DataType"], "Value": value.get("StringValue") if "StringValue" in value else _b64(value.get("BinaryValue"))}
+            for name, value in prepared["attributes"].items()
+        }
+    return body
+
+
+def _b64(value: Any) -> str:
+    import base64
+
+    return base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
+
+
+def _matches(subscription: SubscriptionRecord, prepared: dict[str, Any]) -> bool:
+    policy_text = subscription.attributes.get("FilterPolicy")
+    if not policy_text:
+        return True
+    from services.sns.filter_policy import compile_policy
+
+    scope = subscription.attributes.get("FilterPolicyScope", "MessageAttributes")
+    return compile_policy(policy_text, scope).matches(prepared["attributes"], prepared["message"])
+
+
+async def fan_out(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any]) -> None:
+    if ctx.host:
+        ctx.service.host = ctx.host  # type: ignore[attr-defined]  # retries link back the same way
+    store = ctx.store_at(topic.account, topic.region)
+    for subscription in list(store.subscriptions.values()):
+        if subscription.topic_arn != topic.arn or not subscription.confirmed or not _matches(subscription, prepared):
+            continue
+        protocol = subscription.protocol
+        message = (prepared["per_protocol"] or {}).get(protocol, prepared["message"])
+        raw = subscription.attributes.get("RawMessageDelivery") == "true"
+        payload = {"raw": raw, "message": message, "topic_arn": topic.arn, "group": prepared["group"],
+                   "dedup": prepared["dedup"], "attributes": prepared["attributes"]}
+        if not raw or protocol not in ("sqs", "http", "https", "firehose"):
+            payload["envelope"] = envelope(ctx, topic, subscription, prepared, message)
+        delivery = DeliveryRecord(prepared["message_id"], subscription.arn, protocol, subscription.endpoint, payload)
+        _keep(store.deliveries, delivery)
+        if protocol == "sqs":
+            await deliver_sqs(ctx, delivery, subscription)
+        elif protocol in ("http", "https"):
+            ctx.tasks.spawn(f"sns delivery {delivery.message_id} to {subscription.arn}", deliver_http(ctx, delivery, subscription), _owner(ctx))
+        else:
+            delivery.status = "recorded"  # stored and inspectable, never sent (Lambda: once the Lambda issue lands)
+
+
+def _keep(deliveries: list[DeliveryRecord], delivery: DeliveryRecord) -> None:
+    deliveries.append(delivery)
+    if len(deliveries) > RECENT:
+        keep = [d for d in deliveries[:-RECENT] if d.status == "pending"]
+        deliveries[:] = keep + deliveries[-RECENT:]
+
+
+def _sqs_params(delivery: DeliveryRecord) -> dict[str, Any]:
+    payload = delivery.payload
+    queue_arn = delivery.endpoint
+    _, _, _, region, account, name = queue_arn.split(":")
+    params: dict[str, Any] = {"QueueUrl": f"http://sqs.{region}.localhost/{account}/{name}"}
+    if payload["raw"]:
+        params["MessageBody"] = payload["message"]
+        if payload["attributes"]:
+            params["MessageAttributes"] = {k: dict(v) for k, v in payload["attributes"].items()}
+    else:
+        params["MessageBody"] = json.dumps(payload["envelope"], separators=(",", ":"))
+    if payload["group"]:
+        params["MessageGroupId"] = payload["group"]  # FIFO queues, and fair standard queues
+    if name.endswith(".fifo"):
+        import hashlib
+
+        params["MessageDeduplicationId"] = payload["dedup"] or hashlib.sha256(params["MessageBody"].encode()).hexdigest()
+    return params
+
+
+async def deliver_sqs(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord) -> None:
+    now = ctx.clock.now()
+    try:
+        await ctx.call_arn(delivery.endpoint, "SendMessage", _sqs_params(delivery))
+    except AwsError as error:
+        delivery.attempts.append({"at": now, "outcome": f"{error.wire_code}: {error.message}"})
+        client_side = error.wire_code in CLIENT_ERRORS or error.status == 400 and "InvalidParameter" in error.wire_code
+        _failed(ctx, delivery, subscription, retry=not client_side, reason=error)
+        return
+    delivery.attempts.append({"at": now, "outcome": "delivered"})
+    delivery.status, delivery.due_at = "delivered", None
+
+
+async def deliver_http(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord) -> None:
+    payload = delivery.payload
+    body = payload["message"] if payload["raw"] else json.dumps(payload["envelope"], indent=2)
+    headers = {
+        "x-amz-sns-message-type": "Notification",
+        "x-amz-sns-message-id": delivery.message_id,
+        "x-amz-sns-topic-arn": payload["topic_arn"],
+        "x-amz-sns-subscription-arn": subscription.arn,
+        "Content-Type": "text/plain; charset=UTF-8",
+        "User-Agent": "Amazon Simple Notification Service Agent",
+    }
+    if payload["raw"]:
+        headers["x-amz-sns-rawdelivery"] = "true"
+    status = await post(delivery.endpoint, body, headers)
+    delivery.attempts.append({"at": ctx.clock.now(), "outcome": f"HTTP {status}" if status else "no answer"})
+    if status is not None and 200 <= status < 300:
+        delivery.status, delivery.due_at = "delivered", None
+        return
+    _failed(ctx, delivery, subscription, retry=True, reason=None)
+
+
+def _retry_delay(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord) -> float | None:
+    from services.sns import delivery_policy
+
+    retry = len(delivery.attempts)  # the next attempt is retry number `retry`
+    if delivery.protocol in ("http", "https"):
+        topic = ctx.store_at(*reversed(subscription.topic_arn.split(":")[3:5])).topics.get(subscription.topic_arn)
+        topic_policy = json.loads(topic.attributes["DeliveryPolicy"]) if topic and topic.attributes.get("DeliveryPolicy") else None
+        own = json.loads(subscription.attributes["DeliveryPolicy"]) if subscription.attributes.get("DeliveryPolicy") else None
+        return delivery_policy.effective_http_policy(topic_policy, own).delay_before(retry)
+    return delivery_policy.managed_delay_before(retry)
+
+
+def _failed(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord, *, retry: bool, reason: AwsError | None) -> None:
+    delay = _retry_delay(ctx, delivery, subscription) if retry else None
+    if delay is not None:
+        delivery.status, delivery.due_at = "pending", ctx.clock.now() + delay
+        rearm(ctx.service, ctx.account_id, ctx.region, delivery)  # type: ignore[arg-type]
+        return
+    delivery.due_at = None
+    dead_letter = _dead_letter_arn(subscription)
+    if dead_letter is None:
+        delivery.status = "failed"
+        return
+    delivery.status = "dead-lettered"
+    ctx.tasks.spawn(f"sns dead letter {delivery.message_id}", _to_dead_letter_queue(ctx, delivery, dead_letter, reason), _owner(ctx))
+
+
+def _dead_letter_arn(subscription: SubscriptionRecord) -> str | None:
+    raw = subscription.attributes.get("RedrivePolicy")
+    return json.loads(raw).get("deadLetterTargetArn") if raw else None
+
+
+async def _to_dead_letter_queue(ctx: Ctx, delivery: DeliveryRecord, queue_arn: str, reason: AwsError | None) -> None:
+    dead = DeliveryRecord(delivery.message_id, delivery.subscription_arn, "sqs", queue_arn, dict(delivery.payload))
+    params = _sqs_params(dead)
+    code = reason.wire_code if reason is not None else "EndpointUnavailable"
+    message = reason.message if reason is not None else "The endpoint did not accept the message."
+    params["MessageAttributes"] = {
+        **params.get("MessageAttributes", {}),
+        "ErrorCode": {"DataType": "String", "StringValue": code},
+        "ErrorMessage": {"DataType": "String", "StringValue": message},
+        "RequestID": {"DataType": "String", "StringValue": ctx.request_id},
+    }
+    try:
+        await ctx.call_arn(queue_arn, "SendMessage", params)
+    except AwsError:
+        delivery.status = "failed"  # the dead-letter queue is gone too: the message is dropped
+
+
+def rearm(sns: SnsService, account: str, region: str, delivery: DeliveryRecord) -> None:
+    """Arm the retry timer of a pending delivery (also after a restore)."""
+    key = id(delivery)
+    old = sns.retry_timers.pop(key, None)
+    if old is not None:
+        old.cancel()
+
+    def fire() -> None:
+        sns.retry_timers.pop(key, None)
+        store = sns.stores.find(account, region)
+        subscription = store.subscriptions.get(delivery.subscription_arn) if store is not None else None
+        if subscription is None or delivery.status != "pending":
+            delivery.status, delivery.due_at = "failed", None
+            return
+        ctx = sns.env.dispatcher.context(account, region, origin="sns retry", host=sns.host)
+        ctx.service, ctx.store, ctx.service_name = sns, store, "sns"
+        work = deliver_http(ctx, delivery, subscription) if delivery.protocol in ("http", "https") else deliver_sqs(ctx, delivery, subscription)
+        sns.env.tasks.spawn(f"sns retry {delivery.message_id}", work, owner=sns.owner(account, region))
+
+    sns.retry_timers[key] = sns.clock.call_at(delivery.due_at or sns.clock.now(), fire)
+
+
+# -- confirmations and recorded deliveries --------------------------------------------------------
+
+
+def _signed_control(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, kind: str, text: str) -> dict[str, Any]:
+    signer = ctx.service.signer  # type: ignore[attr-defined]
+    url = f"{base_url(ctx)}/?Action=ConfirmSubscription&TopicArn={topic.arn}&Token={subscription.token}"
+    body: dict[str, Any] = {
+        "Type": kind, "MessageId": ctx.ids.uuid(), "Token": subscription.token, "TopicArn": topic.arn,
+        "Message": text, "SubscribeURL": url, "Timestamp": iso_now(ctx.clock.now()),
+        "SignatureVersion": topic.attributes.get("SignatureVersion", "1"),
+    }
+    body["Signature"] = signer.sign(body, body["SignatureVersion"])
+    body["SigningCertURL"] = f"{base_url(ctx)}/_aws/sns/{signer.certificate_name()}"
+    return body
+
+
+def send_confirmation(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord) -> None:
+    text = (f"You have chosen to subscribe to the topic {topic.arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message.")
+    body = _signed_control(ctx, topic, subscription, "SubscriptionConfirmation", text)
+    ctx.tasks.spawn(f"sns confirmation {subscription.arn}", _post_control(subscription, body), _owner(ctx))
+
+
+def send_unsubscribe_confirmation(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord) -> None:
+    subscription.token = subscription.token or ctx.ids.hex(64)
+    text = (f"You have chosen to deactivate subscription {subscription.arn}.\n"
+            "To cancel this operation and restore the subscription, visit the SubscribeURL included in this message.")
+    body = _signed_control(ctx, topic, subscription, "UnsubscribeConfirmation", text)
+    ctx.tasks.spawn(f"sns unsubscribe {subscription.arn}", _post_control(subscription, body), _owner(ctx))
+
+
+async def _post_control(subscription: SubscriptionRecord, body: dict[str, Any]) -> None:
+    headers = {
+        "x-amz-sns-message-type": body["Type"], "x-amz-sns-message-id": body["MessageId"],
+        "x-amz-sns-topic-arn": body["TopicArn"], "Content-Type": "text/plain; charset=UTF-8",
+        "User-Agent": "Amazon Simple Notification Service Agent",
+    }
+    await post(subscription.endpoint, json.dumps(body, indent=2), headers)
+
+
+def record_sms(ctx: Ctx, phone: str, message: str, req: dict[str, Any]) -> str:
+    """An SMS is recorded for inspection, never sent."""
+    message_id = ctx.ids.uuid()
+    sms = ctx.store.sms
+    sms.append({"PhoneNumber": phone, "Message": message, "MessageId": message_id, "Timestamp": ctx.clock.now()})
+    del sms[:-RECENT]
+    return message_id
+
+
+def describe_delivery(delivery: DeliveryRecord) -> dict[str, Any]:
+    return {
+        "MessageId": delivery.message_id, "SubscriptionArn": delivery.subscription_arn,
+        "Protocol": delivery.protocol, "Endpoint": delivery.endpoint, "Status": delivery.status,
+        "Attempts": delivery.attempts, "NextAttemptAt": delivery.due_at,
+    }
