@@ -32,6 +32,8 @@ def store_for(ctx: Ctx, arn: str, parameter: str) -> SnsStore | None:
     as AWS answers a topic ARN of another region."""
     parts = arn_parts(arn, parameter)
     if parts[2] != "sns":
+        if parameter == "SubscriptionArn":
+            return None  # a well-formed ARN of another service names no subscription: NotFound
         raise InvalidParameter(f"Invalid parameter: {parameter}")
     if parts[3] != ctx.region:
         raise InvalidParameter(f"Invalid parameter: {parameter}")

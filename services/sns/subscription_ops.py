@@ -23,7 +23,8 @@ SETTABLE = frozenset({
     "DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy",
     "SubscriptionRoleArn", "ReplayPolicy",
 })
-_SMS = re.compile(r"\+?[0-9]{1,15}")
+# digits with single separators between them (recorded invalid: "+15--551234567", "+15551234567.", "/+1555...")
+_SMS = re.compile(r"\+?[0-9]+(?:[-./ ]?[0-9]+)*")
 PENDING = "pending confirmation"
 
 

@@ -101,8 +101,8 @@ async def create_topic(ctx: Ctx, req: Params) -> Result:
     fifo = given.get("FifoTopic", "false").lower() == "true"
     if fifo and not _FIFO_NAME.fullmatch(name) or not fifo and not _TOPIC_NAME.fullmatch(name):
         if fifo:
-            raise InvalidParameter(
-                "Invalid parameter: Fifo Topic names must end with .fifo and must be made up of only uppercase and "
+            raise InvalidParameter(  # moto's wording (AWS's is not recorded): no "Invalid parameter: " before it
+                "Fifo Topic names must end with .fifo and must be made up of only uppercase and "
                 "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
             )
         raise InvalidParameter("Invalid parameter: Topic Name")
@@ -203,7 +203,10 @@ async def set_topic_attributes(ctx: Ctx, req: Params) -> Result:
 
 
 def _tagged(ctx: Ctx, arn: str) -> TopicRecord:
-    store = store_for(ctx, arn, "ResourceArn")
+    try:
+        store = store_for(ctx, arn, "ResourceArn")
+    except InvalidParameter:
+        store = None  # the tagging operations answer any unknown ARN alike
     topic = store.topics.get(arn) if store is not None else None
     if topic is None:
         raise ResourceNotFound("Resource does not exist")
