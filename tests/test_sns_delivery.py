@@ -208,3 +208,66 @@ def test_an_http_endpoint_that_always_fails_ends_in_the_dead_letter_queue(sns: A
         assert json.loads(message["Body"])["Message"] == "never"
     finally:
         endpoint.close()
+
+
+def test_filter_policies_on_attributes_select_the_queues(sns: Any, sqs: Any) -> None:
+    topic = sns.create_topic(Name=unique())["TopicArn"]
+    policies = {
+        "red": {"colour": ["red"]},
+        "big": {"size": [{"numeric": [">", 10]}]},
+        "not-red": {"colour": [{"anything-but": ["red"]}]},
+        "prefixed": {"store": [{"prefix": "eu-"}]},
+    }
+    urls = {}
+    for name, policy in policies.items():
+        urls[name], arn = queue_with_arn(sqs)
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                      Attributes={"FilterPolicy": json.dumps(policy), "RawMessageDelivery": "true"})
+
+    def publish(body: str, **attributes: Any) -> None:
+        sns.publish(TopicArn=topic, Message=body, MessageAttributes={
+            k: {"DataType": "Number", "StringValue": str(v)} if isinstance(v, int) else {"DataType": "String", "StringValue": v}
+            for k, v in attributes.items()})
+
+    publish("red small", colour="red", size=3, store="eu-west")
+    publish("blue big", colour="blue", size=30, store="us-east")
+    got = {name: sorted(m["Body"] for m in bodies(sqs, url, {"red": 1, "big": 1, "not-red": 1, "prefixed": 1}[name], wait=1))
+           for name, url in urls.items()}
+    assert got == {"red": ["red small"], "big": ["blue big"], "not-red": ["blue big"], "prefixed": ["red small"]}
+
+
+def test_a_body_policy_reaches_through_arrays_of_objects_as_in_s3_events(sns: Any, sqs: Any) -> None:
+    topic = sns.create_topic(Name=unique())["TopicArn"]
+    url, arn = queue_with_arn(sqs)
+    policy = {"Records": {"s3": {"object": {"key": [{"prefix": "images/"}]}}, "eventName": [{"prefix": "ObjectCreated:"}]}}
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={
+        "FilterPolicy": json.dumps(policy), "FilterPolicyScope": "MessageBody", "RawMessageDelivery": "true"})
+
+    def event(key: str, name: str = "ObjectCreated:Put") -> str:
+        return json.dumps({"Records": [{"eventName": name, "s3": {"bucket": {"name": "b"}, "object": {"key": key, "size": 1}}}]})
+
+    for body in (event("docs/a.txt"), event("images/cat.png"), event("images/dog.png", "ObjectRemoved:Delete"), "not json"):
+        sns.publish(TopicArn=topic, Message=body)
+    received = [json.loads(m["Body"])["Records"][0]["s3"]["object"]["key"] for m in bodies(sqs, url, 1, wait=1)]
+    assert received == ["images/cat.png"]
+
+
+def test_a_filter_policy_that_aws_refuses(sns: Any, sqs: Any) -> None:
+    topic = sns.create_topic(Name=unique())["TopicArn"]
+    _, arn = queue_with_arn(sqs)
+    with pytest.raises(ClientError) as caught:
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"FilterPolicy": "invalid"})
+    error = caught.value.response["Error"]
+    assert error["Code"] == "InvalidParameter"
+    assert error["Message"].startswith("Invalid parameter: Attributes Reason: FilterPolicy: failed to parse JSON.")
+
+
+def test_an_empty_filter_policy_removes_the_filter(sns: Any, sqs: Any) -> None:
+    topic = sns.create_topic(Name=unique())["TopicArn"]
+    url, arn = queue_with_arn(sqs)
+    subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={
+        "FilterPolicy": json.dumps({"colour": ["red"]}), "RawMessageDelivery": "true"})["SubscriptionArn"]
+    sns.publish(TopicArn=topic, Message="filtered out")
+    sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicy", AttributeValue="{}")
+    sns.publish(TopicArn=topic, Message="let through")
+    assert [m["Body"] for m in bodies(sqs, url, 1, wait=1)] == ["let through"]

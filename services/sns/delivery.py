@@ -76,7 +76,7 @@ def _b64(value: Any) -> str:
 
 def _matches(subscription: SubscriptionRecord, prepared: dict[str, Any]) -> bool:
     policy_text = subscription.attributes.get("FilterPolicy")
-    if not policy_text:
+    if not policy_text or policy_text == "{}":  # an empty policy filters nothing
         return True
     from services.sns.filter_policy import compile_policy
 

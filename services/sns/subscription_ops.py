@@ -34,12 +34,16 @@ def _invalid_attribute(reason: str, creating: bool) -> InvalidParameter:
 
 def check_attribute(name: str, value: str, topic: TopicRecord | None, creating: bool, scope: str = "MessageAttributes") -> str:
     """A subscription attribute's value as AWS checks it (recorded wording)."""
+    if name == "ReplayPolicy" and value:
+        raise _invalid_attribute("ReplayPolicy: stepstack does not support message replay yet.", creating)
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
             raise _invalid_attribute(f"RawMessageDelivery: Invalid value [{value}]. Must be true or false.", creating)
         return value.lower()
     if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
         raise _invalid_attribute("FilterPolicyScope: Invalid value [" + value + "]. Please use either MessageBody or MessageAttributes", creating)
+    if name == "FilterPolicy" and value and _empty_object(value):
+        return "{}"  # an empty object removes the filter (Developer Guide)
     if name == "FilterPolicy" and value:
         from services.sns.filter_policy import FilterPolicyError, compile_policy
 
@@ -66,6 +70,13 @@ def check_attribute(name: str, value: str, topic: TopicRecord | None, creating: 
         except DeliveryPolicyError as error:
             raise _invalid_attribute(error.reason, creating) from None
     return value
+
+
+def _empty_object(text: str) -> bool:
+    try:
+        return json.loads(text) == {}
+    except ValueError:
+        return False
 
 
 def _check_endpoint(protocol: str, endpoint: str, topic: TopicRecord) -> None:

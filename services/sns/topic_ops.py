@@ -79,6 +79,8 @@ def _checked_value(name: str, value: str, fifo: bool, creating: bool = False) ->
         raise InvalidParameter("Invalid parameter: FifoThroughputScope")
     if name == "ArchivePolicy" and not fifo:
         raise InvalidParameter("Invalid parameter: Attributes Reason: ArchivePolicy can only be set for FIFO topics")
+    if name == "ArchivePolicy" and value:
+        raise InvalidParameter("Invalid parameter: ArchivePolicy Reason: stepstack does not support message archiving yet.")
     return value
 
 
