@@ -54,6 +54,11 @@ def test_topic_names(sns: Any, name: str) -> None:
     assert error(sns.create_topic, Name=name)[:2] == ("InvalidParameter", "Invalid parameter: Topic Name")
 
 
+def test_a_fifo_topic_name_needs_fifo_and_the_attribute_both(sns: Any) -> None:
+    assert error(sns.create_topic, Name="test", Attributes={"FifoTopic": "true"})[:2] == ("InvalidParameter", "Invalid parameter: Topic Name")
+    assert error(sns.create_topic, Name="test.fifo")[:2] == ("InvalidParameter", "Invalid parameter: Topic Name")
+
+
 def test_fifo_topics(sns: Any) -> None:
     arn = sns.create_topic(Name=unique() + ".fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
     attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]

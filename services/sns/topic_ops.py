@@ -102,11 +102,7 @@ async def create_topic(ctx: Ctx, req: Params) -> Result:
     given = dict(req.get("Attributes") or {})
     fifo = given.get("FifoTopic", "false").lower() == "true"
     if fifo and not _FIFO_NAME.fullmatch(name) or not fifo and not _TOPIC_NAME.fullmatch(name):
-        if fifo:
-            raise InvalidParameter(  # moto's wording (AWS's is not recorded): no "Invalid parameter: " before it
-                "Fifo Topic names must end with .fifo and must be made up of only uppercase and "
-                "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
-            )
+        # recorded on AWS for every bad name, a FIFO one without .fifo and a .fifo one without FifoTopic included
         raise InvalidParameter("Invalid parameter: Topic Name")
     for key, value in given.items():
         if key not in SETTABLE and key not in CREATE_ONLY:
