@@ -45,7 +45,6 @@ IMPLEMENTED = [
     "stepfunctions.DescribeExecution", "stepfunctions.ListExecutions", "stepfunctions.StartSyncExecution",
 ]
 NOT_IMPLEMENTED = [
-    ("sns", "list-platform-applications", "ListPlatformApplications"),
     ("batch", "describe-job-queues", "DescribeJobQueues"),
 ]
 

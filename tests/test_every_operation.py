@@ -143,8 +143,9 @@ def stepfunctions_world(sfn: Any) -> dict[str, Any]:
 
 
 def sns_world(sns: Any) -> dict[str, Any]:
-    """A topic with a queue subscribed, and an http subscription waiting for confirmation (its
-    token read from the inspection endpoint, as a test would)."""
+    """A topic with a queue subscribed, an http subscription waiting for confirmation (its
+    token read from the inspection endpoint, as a test would), a platform application with an
+    endpoint, and a pending SMS sandbox number (its code read from the recorded texts)."""
     import urllib.request
 
     v: dict[str, Any] = {"queue_arn": "arn:aws:sqs:us-east-1:000000000000:every-sns"}
@@ -158,6 +159,13 @@ def sns_world(sns: Any) -> dict[str, Any]:
     with urllib.request.urlopen(f"{endpoint}/_stepstack/sns/subscriptions?Account=000000000000&Region=us-east-1") as answer:
         pending = [s for s in json.loads(answer.read())["Subscriptions"] if s.get("Token")]
     v["token"] = pending[0]["Token"]
+    app = sns.create_platform_application(Name="every", Platform="GCM", Attributes={"PlatformCredential": "key"})
+    v["app"] = app["PlatformApplicationArn"]
+    v["endpoint"] = sns.create_platform_endpoint(PlatformApplicationArn=v["app"], Token="every-token")["EndpointArn"]
+    v["sandbox_number"] = "+15555550100"
+    sns.create_sms_sandbox_phone_number(PhoneNumber=v["sandbox_number"])
+    with urllib.request.urlopen(f"{endpoint}/_stepstack/sns/sms?Account=000000000000&Region=us-east-1") as answer:
+        v["otp"] = json.loads(answer.read())["Messages"][-1]["OneTimePassword"]
     return v
 
 
@@ -230,6 +238,24 @@ VALID: dict[str, dict[str, Any]] = {
     "sns.Subscribe": {"Protocol": "sqs", "Endpoint": "$queue_arn"},
     "sns.TagResource": {"Tags": [{"Key": "k", "Value": "v"}]},
     "sns.UntagResource": {"TagKeys": ["k"]},
+    "sns.CheckIfPhoneNumberIsOptedOut": {"phoneNumber": "+15555550111"},
+    "sns.CreatePlatformApplication": {"Name": "every-new", "Platform": "ADM", "Attributes": {"PlatformPrincipal": "id", "PlatformCredential": "secret"}},
+    "sns.CreatePlatformEndpoint": {"PlatformApplicationArn": "$app", "Token": "every-new-token", "CustomUserData": "u"},
+    "sns.CreateSMSSandboxPhoneNumber": {"PhoneNumber": "+15555550112", "LanguageCode": "en-US"},
+    "sns.DeleteEndpoint": {"EndpointArn": "$endpoint"},
+    "sns.DeletePlatformApplication": {"PlatformApplicationArn": "$app"},
+    "sns.DeleteSMSSandboxPhoneNumber": {"PhoneNumber": "$sandbox_number"},
+    "sns.GetEndpointAttributes": {"EndpointArn": "$endpoint"},
+    "sns.GetPlatformApplicationAttributes": {"PlatformApplicationArn": "$app"},
+    "sns.GetSMSAttributes": {"attributes": ["MonthlySpendLimit"]},
+    "sns.ListEndpointsByPlatformApplication": {"PlatformApplicationArn": "$app"},
+    "sns.ListOriginationNumbers": {"MaxResults": 10},
+    "sns.ListSMSSandboxPhoneNumbers": {"MaxResults": 10},
+    "sns.OptInPhoneNumber": {"phoneNumber": "+15555550111"},
+    "sns.SetEndpointAttributes": {"EndpointArn": "$endpoint", "Attributes": {"Enabled": "false"}},
+    "sns.SetPlatformApplicationAttributes": {"PlatformApplicationArn": "$app", "Attributes": {"SuccessFeedbackSampleRate": "50"}},
+    "sns.SetSMSAttributes": {"attributes": {"DefaultSMSType": "Transactional"}},
+    "sns.VerifySMSSandboxPhoneNumber": {"PhoneNumber": "$sandbox_number", "OneTimePassword": "$otp"},
 }
 
 

@@ -5,7 +5,7 @@ Email, SMS, mobile push, Lambda and Firehose deliveries are recorded and inspect
 sent (Lambda: until the Lambda issue lands). Operations not registered answer NotImplemented.
 """
 
-from services.sns import publish, subscription_ops, topic_ops  # noqa: F401  (registers the handlers)
+from services.sns import platform_ops, publish, sms_ops, subscription_ops, topic_ops  # noqa: F401  (registers the handlers)
 from services.sns.service import SnsService, create, operations
 
 __all__ = ["SnsService", "create", "operations"]

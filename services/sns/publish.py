@@ -184,7 +184,9 @@ async def publish(ctx: Ctx, req: Params) -> Result:
     parameter = "TopicArn" if req.get("TopicArn") else "TargetArn"
     arn_parts(arn, parameter)
     if ":endpoint/" in arn or parameter == "TargetArn" and arn.split(":")[5].count("/") == 3:
-        raise InvalidParameter("Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified")
+        from services.sns.platform_ops import publish_to_endpoint  # a mobile endpoint: recorded, never pushed
+
+        return publish_to_endpoint(ctx, arn, parameter, req)
     try:
         topic = topic_by_arn(ctx, arn, parameter)
     except AwsError as error:

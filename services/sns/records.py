@@ -54,12 +54,33 @@ class DeliveryRecord:
     due_at: float | None = None
 
 
+@dataclass(eq=False)
+class PlatformApplicationRecord:
+    arn: str  # arn:aws:sns:<region>:<account>:app/<PLATFORM>/<name>
+    name: str
+    platform: str
+    attributes: dict[str, str]  # as given; the credentials are never answered back
+
+
+@dataclass(eq=False)
+class EndpointRecord:
+    arn: str  # arn:aws:sns:<region>:<account>:endpoint/<PLATFORM>/<app name>/<id>
+    application_arn: str
+    attributes: dict[str, str]  # Token, Enabled and CustomUserData
+
+
 @dataclass
 class SnsStore:
     topics: dict[str, TopicRecord] = field(default_factory=dict)  # by ARN
     subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)  # by ARN
     deliveries: list[DeliveryRecord] = field(default_factory=list)  # recent ones, oldest first
     sms: list[dict[str, Any]] = field(default_factory=list)  # recorded text messages, never sent
+    platform_applications: dict[str, PlatformApplicationRecord] = field(default_factory=dict)  # by ARN
+    endpoints: dict[str, EndpointRecord] = field(default_factory=dict)  # by ARN
+    pushes: list[dict[str, Any]] = field(default_factory=list)  # recent messages published to endpoints, never sent
+    sms_attributes: dict[str, str] = field(default_factory=dict)  # as set by SetSMSAttributes
+    opted_out: list[str] = field(default_factory=list)  # phone numbers that opted out, in order
+    sandbox_numbers: dict[str, dict[str, str]] = field(default_factory=dict)  # phone -> Status, LanguageCode, OneTimePassword
 
 
 def _plain(record: Any) -> dict[str, Any]:
@@ -72,6 +93,12 @@ def dump_store(store: SnsStore) -> dict[str, Any]:
         "subscriptions": [_plain(s) for s in store.subscriptions.values()],
         "deliveries": [_plain(d) for d in store.deliveries],
         "sms": to_jsonable(store.sms),
+        "platform_applications": [_plain(a) for a in store.platform_applications.values()],
+        "endpoints": [_plain(e) for e in store.endpoints.values()],
+        "pushes": to_jsonable(store.pushes),
+        "sms_attributes": dict(store.sms_attributes),
+        "opted_out": list(store.opted_out),
+        "sandbox_numbers": to_jsonable(store.sandbox_numbers),
     }
 
 
@@ -86,4 +113,14 @@ def load_store(data: dict[str, Any]) -> SnsStore:
         store.subscriptions[subscription.arn] = subscription
     store.deliveries = [DeliveryRecord(**raw) for raw in data.get("deliveries", [])]
     store.sms = list(data.get("sms", []))
+    for raw in data.get("platform_applications", []):
+        application = PlatformApplicationRecord(**raw)
+        store.platform_applications[application.arn] = application
+    for raw in data.get("endpoints", []):
+        endpoint = EndpointRecord(**raw)
+        store.endpoints[endpoint.arn] = endpoint
+    store.pushes = list(data.get("pushes", []))
+    store.sms_attributes = dict(data.get("sms_attributes", {}))
+    store.opted_out = list(data.get("opted_out", []))
+    store.sandbox_numbers = {k: dict(v) for k, v in data.get("sandbox_numbers", {}).items()}
     return store

@@ -22,6 +22,7 @@ class SnsService(Service[SnsStore]):
         self.inspectors["deliveries"] = self._inspect_deliveries
         self.inspectors["certificate"] = self._inspect_certificate
         self.inspectors["subscriptions"] = self._inspect_subscriptions
+        self.inspectors.update({"sms": self._inspect_sms, "platform-endpoint-messages": self._inspect_pushes})
 
     @property
     def signer(self) -> Any:
@@ -83,6 +84,18 @@ class SnsService(Service[SnsStore]):
             if topic is None or d.payload.get("TopicArn") == topic or d.payload.get("topic_arn") == topic
         ]
         return {"Deliveries": deliveries}
+
+    def _inspect_sms(self, query: dict[str, str]) -> dict[str, Any]:
+        """Recorded texts (Publish to a number, sandbox verification codes), oldest first."""
+        store = self.stores.find(query["Account"], query["Region"])
+        phone = query.get("PhoneNumber")
+        return {"Messages": [] if store is None else [m for m in store.sms if phone is None or m["PhoneNumber"] == phone]}
+
+    def _inspect_pushes(self, query: dict[str, str]) -> dict[str, Any]:
+        """Messages published to platform endpoints, oldest first (`EndpointArn` filters)."""
+        store = self.stores.find(query["Account"], query["Region"])
+        arn = query.get("EndpointArn")
+        return {"Messages": [] if store is None else [m for m in store.pushes if arn is None or m["EndpointArn"] == arn]}
 
 
 def create(env: ServiceEnv) -> SnsService:

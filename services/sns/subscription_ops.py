@@ -106,6 +106,11 @@ async def subscribe(ctx: Ctx, req: Params) -> Result:
         raise InvalidParameter(f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}")
     endpoint = req.get("Endpoint") or ""
     _check_endpoint(protocol, endpoint, topic)
+    if protocol == "application":
+        from services.sns.platform_ops import find_endpoint
+
+        if find_endpoint(ctx, endpoint) is None:  # AWS's wording, as moto's AWS-verified test has it
+            raise InvalidParameter(f"Invalid parameter: Endpoint Reason: Endpoint does not exist for endpoint arn{endpoint}")
     given = dict(req.get("Attributes") or {})
     for key in given:
         if key not in SETTABLE:
