@@ -106,6 +106,16 @@ class Service(Generic[S]):
         """A JSON-able value from which restore() rebuilds the state and its timers."""
         return None
 
+    def dump_stores(self, dump: Callable[[S], Any]) -> list[dict[str, Any]]:
+        """The stores as a snapshot: one entry per account and region, each store dumped."""
+        return [{"account": account, "region": region, "store": dump(store)} for (account, region), store in self.stores.items()]
+
+    def load_stores(self, snapshot: Any, load: Callable[[Any], S]) -> None:
+        """Replace the stores by a snapshot's (made by dump_stores)."""
+        self.stores.reset()
+        for entry in snapshot:
+            self.stores.put(entry["account"], entry["region"], load(entry["store"]))
+
     def restore(self, snapshot: Any) -> None:
         """Replace the state by a snapshot's and re-arm every timer from its records."""
 

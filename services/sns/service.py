@@ -42,18 +42,13 @@ class SnsService(Service[SnsStore]):
         await super().reset()
 
     def snapshot(self) -> Any:
-        return [
-            {"account": account, "region": region, "store": dump_store(store)}
-            for (account, region), store in self.stores.items()
-        ]
+        return self.dump_stores(dump_store)
 
     def restore(self, snapshot: Any) -> None:
         from services.sns.delivery import rearm
 
         self._stop_runtime()
-        self.stores.reset()
-        for entry in snapshot:
-            self.stores.put(entry["account"], entry["region"], load_store(entry["store"]))
+        self.load_stores(snapshot, load_store)
         for (account, region), store in self.stores.items():
             for delivery in store.deliveries:
                 if delivery.status == "pending" and delivery.due_at is not None:

@@ -65,19 +65,14 @@ class SqsService(Service[SqsStore]):
         await super().reset()
 
     def snapshot(self) -> Any:
-        return [
-            {"account": account, "region": region, "store": dump_store(store)}
-            for (account, region), store in self.stores.items()
-        ]
+        return self.dump_stores(dump_store)
 
     def restore(self, snapshot: Any) -> None:
         from services.sqs.move_tasks import arm_move_task
 
         self._stop_runtime()
-        self.stores.reset()
-        for entry in snapshot:
-            store = load_store(entry["store"])
-            self.stores.put(entry["account"], entry["region"], store)
+        self.load_stores(snapshot, load_store)
+        for _, store in self.stores.items():
             for record in store.queues.values():
                 self.open_queue(record)
         for _, store in self.stores.items():

@@ -146,15 +146,11 @@ class SfnService(Service[SfnStore]):
         await self.env.tasks.cancel_where(self.owns)
 
     def snapshot(self) -> Any:
-        return [
-            {"account": account, "region": region, "store": dump_store(store)}
-            for (account, region), store in self.stores.items()
-        ]
+        return self.dump_stores(dump_store)
 
     def restore(self, snapshot: Any) -> None:
         """Load the records; running executions resume from their histories (replay.py)."""
-        for entry in snapshot:
-            self.stores.put(entry["account"], entry["region"], load_store(entry["store"]))
+        self.load_stores(snapshot, load_store)
         for (account, region), store in self.stores.items():
             for machine in store.state_machines.values():
                 try:
