@@ -271,3 +271,43 @@ def test_an_empty_filter_policy_removes_the_filter(sns: Any, sqs: Any) -> None:
     sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicy", AttributeValue="{}")
     sns.publish(TopicArn=topic, Message="let through")
     assert [m["Body"] for m in bodies(sqs, url, 1, wait=1)] == ["let through"]
+
+
+def _attempted(app: Any, view: dict[str, str], attempts: int) -> list[dict[str, Any]]:
+    """The deliveries once the delivery has made `attempts` attempts (a refused connection
+    comes back through the event loop: wait on the inspection view, not on time)."""
+    import asyncio
+
+    def seen() -> list[dict[str, Any]]:
+        app.run(asyncio.sleep(0.005))
+        found = app.dispatcher.service("sns").inspect("deliveries", view)["Deliveries"]
+        return found if found and len(found[0]["Attempts"]) >= attempts else []
+
+    return wait_for(seen, f"{attempts} delivery attempts")
+
+
+def test_a_pending_retry_survives_a_snapshot() -> None:
+    from tests.inprocess import InProcess
+    from tests.test_core_snapshots import round_trip
+
+    app = InProcess()
+    try:
+        topic = app.call("sns", "CreateTopic", {"Name": "retried"})["TopicArn"]
+        app.call("sns", "Subscribe", {"TopicArn": topic, "Protocol": "http", "Endpoint": "http://127.0.0.1:9/refused"})
+        app.settle()
+        [pending] = app.dispatcher.service("sns").inspect("subscriptions", {"Account": "000000000000", "Region": "us-east-1"})["Subscriptions"]
+        app.call("sns", "ConfirmSubscription", {"TopicArn": topic, "Token": pending["Token"]})
+        app.call("sns", "Publish", {"TopicArn": topic, "Message": "again"})
+        view = {"Account": "000000000000", "Region": "us-east-1", "TopicArn": topic}
+        [before] = _attempted(app, view, 1)
+        assert before["Status"] == "pending" and len(before["Attempts"]) == 1
+        restored, _ = round_trip(app)
+    finally:
+        app.close()
+    try:
+        [after] = restored.dispatcher.service("sns").inspect("deliveries", view)["Deliveries"]
+        assert after == before
+        restored.advance(after["NextAttemptAt"] - restored.clock.now())  # the re-armed retry runs
+        _attempted(restored, view, 2)
+    finally:
+        restored.close()

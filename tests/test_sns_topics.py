@@ -135,3 +135,16 @@ def test_deleting_a_topic_deletes_its_subscriptions(sns: Any, sqs: Any) -> None:
     sns.delete_topic(TopicArn=topic)
     sns.delete_topic(TopicArn=topic)  # a second delete succeeds too
     assert error(sns.get_subscription_attributes, SubscriptionArn=arn)[0] == "NotFound"
+
+
+def test_a_topic_for_large_messages_takes_only_queues_functions_and_streams(sns: Any, sqs: Any) -> None:
+    topic = sns.create_topic(Name=unique(), Attributes={"MaximumMessageSize": "1048576"})["TopicArn"]
+    url, arn = queue_with_arn(sqs)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    code, message, status = error(sns.subscribe, TopicArn=topic, Protocol="http", Endpoint="http://127.0.0.1:9/")
+    assert (code, status) == ("InvalidParameter", 400) and "sqs, lambda and firehose" in message
+    sns.publish(TopicArn=topic, Message="x" * 500_000)  # above the standard 256 KiB: accepted here
+    small = sns.create_topic(Name=unique())["TopicArn"]
+    sns.subscribe(TopicArn=small, Protocol="email", Endpoint="someone@example.com")
+    assert error(sns.set_topic_attributes, TopicArn=small, AttributeName="MaximumMessageSize", AttributeValue="300000")[0] == "InvalidParameter"
+    assert error(sns.publish, TopicArn=small, Message="x" * 262_145)[1] == "Invalid parameter: Message too long"

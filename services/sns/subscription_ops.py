@@ -72,6 +72,29 @@ def check_attribute(name: str, value: str, topic: TopicRecord | None, creating: 
     return value
 
 
+LARGE_MESSAGE_PROTOCOLS = frozenset({"sqs", "lambda", "firehose"})
+MAX_LARGE_TOPIC_SUBSCRIPTIONS = 100
+STANDARD_MAX_SIZE = 262_144
+
+
+def _check_large_topic(ctx: Ctx, topic: TopicRecord, protocol: str) -> None:
+    """A topic whose MaximumMessageSize passes 256 KiB takes only SQS, Lambda and Firehose
+    subscriptions, at most 100 (AWS, 2026-09; the wording is ours)."""
+    if int(topic.attributes.get("MaximumMessageSize", STANDARD_MAX_SIZE)) <= STANDARD_MAX_SIZE:
+        return
+    if protocol not in LARGE_MESSAGE_PROTOCOLS:
+        raise InvalidParameter(
+            f"Invalid parameter: Protocol Reason: a topic whose MaximumMessageSize is above {STANDARD_MAX_SIZE} bytes "
+            "accepts only sqs, lambda and firehose subscriptions"
+        )
+    store = ctx.store_at(topic.account, topic.region)
+    if sum(1 for s in store.subscriptions.values() if s.topic_arn == topic.arn) >= MAX_LARGE_TOPIC_SUBSCRIPTIONS:
+        raise InvalidParameter(
+            f"Invalid parameter: Reason: a topic whose MaximumMessageSize is above {STANDARD_MAX_SIZE} bytes "
+            f"accepts at most {MAX_LARGE_TOPIC_SUBSCRIPTIONS} subscriptions"
+        )
+
+
 def _empty_object(text: str) -> bool:
     try:
         return json.loads(text) == {}
@@ -106,6 +129,7 @@ async def subscribe(ctx: Ctx, req: Params) -> Result:
         raise InvalidParameter(f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}")
     endpoint = req.get("Endpoint") or ""
     _check_endpoint(protocol, endpoint, topic)
+    _check_large_topic(ctx, topic, protocol)
     if protocol == "application":
         from services.sns.platform_ops import find_endpoint
 

@@ -191,6 +191,13 @@ async def set_topic_attributes(ctx: Ctx, req: Params) -> Result:
     if name not in SETTABLE:
         raise InvalidParameter("Invalid parameter: AttributeName")
     value = _checked_value(name, req.get("AttributeValue") or "", topic.fifo)
+    if name == "MaximumMessageSize" and int(value) > DEFAULT_MESSAGE_SIZE:
+        subscriptions = [s for s in ctx.store_at(topic.account, topic.region).subscriptions.values() if s.topic_arn == topic.arn]
+        if any(s.protocol not in ("sqs", "lambda", "firehose") for s in subscriptions) or len(subscriptions) > 100:
+            raise InvalidParameter(
+                f"Invalid parameter: MaximumMessageSize Reason: above {DEFAULT_MESSAGE_SIZE} bytes a topic may have only "
+                "sqs, lambda and firehose subscriptions, at most 100"
+            )
     if name == "Policy" and not value:
         value = default_policy(topic.arn, topic.account)
     topic.attributes[name] = value
