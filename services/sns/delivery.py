@@ -40,32 +40,37 @@ def base_url(ctx: Ctx) -> str:
 
 
 def envelope(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, prepared: dict[str, Any], message: str) -> dict[str, Any]:
-    """The notification as AWS writes it (key order as AWS's), signed."""
-    body: dict[str, Any] = {"Type": "Notification", "MessageId": prepared["message_id"]}
+    """The notification as AWS writes it (key order as AWS's), signed. Everything but the
+    UnsubscribeURL is the same for every subscriber of one publish: built and signed once."""
+    parts = prepared.setdefault("envelopes", {})
+    if message not in parts:
+        parts[message] = _envelope_parts(ctx, topic, prepared, message)
+    head, tail = parts[message]
+    return {**head, "UnsubscribeURL": f"{base_url(ctx)}/?Action=Unsubscribe&SubscriptionArn={subscription.arn}", **tail}
+
+
+def _envelope_parts(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any], message: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    head: dict[str, Any] = {"Type": "Notification", "MessageId": prepared["message_id"]}
     if prepared["sequence"]:
-        body["SequenceNumber"] = prepared["sequence"]
-    body["TopicArn"] = topic.arn
+        head["SequenceNumber"] = prepared["sequence"]
+    head["TopicArn"] = topic.arn
     if prepared["subject"] is not None:
-        body["Subject"] = prepared["subject"]
-    body["Message"] = message
-    body["Timestamp"] = iso_now(ctx.clock.now())
+        head["Subject"] = prepared["subject"]
+    head["Message"] = message
+    head["Timestamp"] = iso_now(ctx.clock.now())
     if not topic.fifo:
         version = topic.attributes.get("SignatureVersion", "1")
         signer = ctx.service.signer  # type: ignore[attr-defined]
-        body["SignatureVersion"] = version
-        # the signed fields are the same for every subscriber given the same text: sign once per publish
-        signatures = prepared.setdefault("signatures", {})
-        if (version, message) not in signatures:
-            signatures[(version, message)] = signer.sign(body, version)
-        body["Signature"] = signatures[(version, message)]
-        body["SigningCertURL"] = f"{base_url(ctx)}/_aws/sns/{signer.certificate_name()}"
-    body["UnsubscribeURL"] = f"{base_url(ctx)}/?Action=Unsubscribe&SubscriptionArn={subscription.arn}"
+        head["SignatureVersion"] = version
+        head["Signature"] = signer.sign(head, version)
+        head["SigningCertURL"] = f"{base_url(ctx)}/_aws/sns/{signer.certificate_name()}"
+    tail: dict[str, Any] = {}
     if prepared["attributes"]:
-        body["MessageAttributes"] = {
+        tail["MessageAttributes"] = {
             name: {"Type": value["DataType"], "Value": value.get("StringValue") if "StringValue" in value else _b64(value.get("BinaryValue"))}
             for name, value in prepared["attributes"].items()
         }
-    return body
+    return head, tail
 
 
 def _b64(value: Any) -> str:
@@ -109,8 +114,10 @@ async def fan_out(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any]) -> Non
 
 
 def _keep(deliveries: list[DeliveryRecord], delivery: DeliveryRecord) -> None:
+    """Remember the delivery; past twice RECENT, forget all but the last RECENT and the pending
+    retries (trimming in bulk keeps an append O(1) on average)."""
     deliveries.append(delivery)
-    if len(deliveries) > RECENT:
+    if len(deliveries) > 2 * RECENT:
         keep = [d for d in deliveries[:-RECENT] if d.status == "pending"]
         deliveries[:] = keep + deliveries[-RECENT:]
 
