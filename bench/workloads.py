@@ -20,7 +20,6 @@ REGION = "us-east-1"
 # Until SQS/SNS handlers exist the server answers these actions with a
 # 501 NotImplemented AWS error; that is still a full trip through routing,
 # protocol parsing and error serialisation, so it counts as a response.
-NOT_YET_BUILT = frozenset({200, 501})
 
 
 def fake_authorization(service: str) -> str:
@@ -82,8 +81,8 @@ def _sns_list_topics(host: str, port: int) -> RawRequest:
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
-        Workload("sqs-list-queues", _sqs_list_queues, NOT_YET_BUILT, "SQS ListQueues, awsJson1.0"),
-        Workload("sqs-list-queues-query", _sqs_list_queues_query, NOT_YET_BUILT, "SQS ListQueues, query protocol"),
-        Workload("sns-list-topics", _sns_list_topics, NOT_YET_BUILT, "SNS ListTopics, query protocol"),
+        Workload("sqs-list-queues", _sqs_list_queues, description="SQS ListQueues, awsJson1.0"),
+        Workload("sqs-list-queues-query", _sqs_list_queues_query, description="SQS ListQueues, query protocol"),
+        Workload("sns-list-topics", _sns_list_topics, description="SNS ListTopics, query protocol"),
     )
 }
