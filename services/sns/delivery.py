@@ -181,10 +181,9 @@ def _retry_delay(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionR
 
     retry = len(delivery.attempts)  # the next attempt is retry number `retry`
     if delivery.protocol in ("http", "https"):
-        topic = ctx.store_at(*reversed(subscription.topic_arn.split(":")[3:5])).topics.get(subscription.topic_arn)
-        topic_policy = json.loads(topic.attributes["DeliveryPolicy"]) if topic and topic.attributes.get("DeliveryPolicy") else None
-        own = json.loads(subscription.attributes["DeliveryPolicy"]) if subscription.attributes.get("DeliveryPolicy") else None
-        return delivery_policy.effective_http_policy(topic_policy, own).delay_before(retry)
+        from services.sns.lookup import delivery_policies
+
+        return delivery_policy.effective_http_policy(*delivery_policies(ctx, subscription)).delay_before(retry)
     return delivery_policy.managed_delay_before(retry)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from services.core.context import RequestContext
 from services.sns.errors import InvalidParameter, NotFound
@@ -48,6 +49,20 @@ def topic_by_arn(ctx: Ctx, arn: str, parameter: str = "TopicArn") -> TopicRecord
     if topic is None:
         raise NotFound("Topic does not exist")
     return topic
+
+
+def topic_of(ctx: Ctx, subscription: SubscriptionRecord) -> TopicRecord | None:
+    """The topic a subscription belongs to (in the topic's own account and region)."""
+    _, _, _, region, account, _ = subscription.topic_arn.split(":", 5)
+    return ctx.store_at(account, region).topics.get(subscription.topic_arn)
+
+
+def delivery_policies(ctx: Ctx, subscription: SubscriptionRecord) -> tuple[Any, Any]:
+    """(the topic's DeliveryPolicy, the subscription's), parsed; None where there is none."""
+    topic = topic_of(ctx, subscription)
+    topic_text = topic.attributes.get("DeliveryPolicy") if topic is not None else None
+    own_text = subscription.attributes.get("DeliveryPolicy")
+    return (json.loads(topic_text) if topic_text else None), (json.loads(own_text) if own_text else None)
 
 
 def subscription_by_arn(ctx: Ctx, arn: str) -> SubscriptionRecord:

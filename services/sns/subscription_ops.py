@@ -12,7 +12,7 @@ from typing import Any
 
 from services.core.context import Params, Result
 from services.sns.errors import InvalidParameter, NotFound
-from services.sns.lookup import Ctx, arn_parts, sns_of, store_for, subscription_by_arn, topic_by_arn
+from services.sns.lookup import Ctx, arn_parts, delivery_policies, sns_of, store_for, subscription_by_arn, topic_by_arn, topic_of
 from services.sns.records import SubscriptionRecord, TopicRecord
 from services.sns.service import operations
 from services.sns.topic_ops import page
@@ -242,10 +242,7 @@ def subscription_attributes(ctx: Ctx, subscription: SubscriptionRecord) -> dict[
     if subscription.protocol in ("http", "https"):
         from services.sns.delivery_policy import subscription_effective_policy_json
 
-        topic = ctx.store_at(*reversed(subscription.topic_arn.split(":")[3:5])).topics.get(subscription.topic_arn)
-        topic_policy = json.loads(topic.attributes["DeliveryPolicy"]) if topic and topic.attributes.get("DeliveryPolicy") else None
-        own = json.loads(subscription.attributes["DeliveryPolicy"]) if subscription.attributes.get("DeliveryPolicy") else None
-        attributes["EffectiveDeliveryPolicy"] = subscription_effective_policy_json(topic_policy, own)
+        attributes["EffectiveDeliveryPolicy"] = subscription_effective_policy_json(*delivery_policies(ctx, subscription))
     return attributes
 
 
@@ -262,8 +259,7 @@ async def set_subscription_attributes(ctx: Ctx, req: Params) -> Result:
         raise InvalidParameter("Invalid parameter: AttributeName")
     if name == "RawMessageDelivery" and subscription.protocol not in ("sqs", "http", "https", "firehose", "lambda"):
         raise InvalidParameter("Invalid parameter: Delivery protocol [" + subscription.protocol + "] does not support raw message delivery.")
-    store = ctx.store_at(*reversed(subscription.topic_arn.split(":")[3:5]))
-    topic = store.topics.get(subscription.topic_arn)
+    topic = topic_of(ctx, subscription)
     value = req.get("AttributeValue") or ""
     scope = subscription.attributes.get("FilterPolicyScope", "MessageAttributes")
     if name == "FilterPolicyScope" and subscription.attributes.get("FilterPolicy"):
