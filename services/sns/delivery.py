@@ -94,23 +94,32 @@ async def fan_out(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any]) -> Non
         ctx.service.host = ctx.host  # type: ignore[attr-defined]  # retries link back the same way
     store = ctx.store_at(topic.account, topic.region)
     for subscription in list(store.subscriptions.values()):
-        if subscription.topic_arn != topic.arn or not subscription.confirmed or not _matches(subscription, prepared):
-            continue
-        protocol = subscription.protocol
-        message = (prepared["per_protocol"] or {}).get(protocol, prepared["message"])
-        raw = subscription.attributes.get("RawMessageDelivery") == "true"
-        payload = {"raw": raw, "message": message, "topic_arn": topic.arn, "group": prepared["group"],
-                   "dedup": prepared["dedup"], "attributes": prepared["attributes"]}
-        if not raw or protocol not in ("sqs", "http", "https", "firehose"):
-            payload["envelope"] = envelope(ctx, topic, subscription, prepared, message)
-        delivery = DeliveryRecord(prepared["message_id"], subscription.arn, protocol, subscription.endpoint, payload)
-        _keep(store.deliveries, delivery)
-        if protocol == "sqs":
-            await deliver_sqs(ctx, delivery, subscription)
-        elif protocol in ("http", "https"):
-            ctx.tasks.spawn(f"sns delivery {delivery.message_id} to {subscription.arn}", deliver_http(ctx, delivery, subscription), _owner(ctx))
-        else:
-            delivery.status = "recorded"  # stored and inspectable, never sent (Lambda: once the Lambda issue lands)
+        if subscription.topic_arn == topic.arn and subscription.confirmed:
+            await deliver_to(ctx, topic, subscription, prepared)
+
+
+async def deliver_to(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, prepared: dict[str, Any]) -> DeliveryRecord | None:
+    """Deliver one prepared message (publish.prepare) to one subscription, if its filter policy
+    lets it through; the delivery's record, or None when filtered out."""
+    if not _matches(subscription, prepared):
+        return None
+    store = ctx.store_at(topic.account, topic.region)
+    protocol = subscription.protocol
+    message = (prepared["per_protocol"] or {}).get(protocol, prepared["message"])
+    raw = subscription.attributes.get("RawMessageDelivery") == "true"
+    payload = {"raw": raw, "message": message, "topic_arn": topic.arn, "group": prepared["group"],
+               "dedup": prepared["dedup"], "attributes": prepared["attributes"]}
+    if not raw or protocol not in ("sqs", "http", "https", "firehose"):
+        payload["envelope"] = envelope(ctx, topic, subscription, prepared, message)
+    delivery = DeliveryRecord(prepared["message_id"], subscription.arn, protocol, subscription.endpoint, payload)
+    _keep(store.deliveries, delivery)
+    if protocol == "sqs":
+        await deliver_sqs(ctx, delivery, subscription)
+    elif protocol in ("http", "https"):
+        ctx.tasks.spawn(f"sns delivery {delivery.message_id} to {subscription.arn}", deliver_http(ctx, delivery, subscription), _owner(ctx))
+    else:
+        delivery.status = "recorded"  # stored and inspectable, never sent (Lambda: once the Lambda issue lands)
+    return delivery
 
 
 def _keep(deliveries: list[DeliveryRecord], delivery: DeliveryRecord) -> None:
