@@ -43,18 +43,27 @@ class InternalInput:
 
     def __init__(self, specs: dict[str, ServiceSpec]) -> None:
         self.specs = specs
+        self._compiled: dict[tuple[str, str], tuple[Shape, Any, Any] | None] = {}  # (service, operation) -> (shape, rules, reader)
 
-    def __call__(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _compile(self, service: str, operation: str) -> tuple[Shape, Any, Any] | None:
         shape = self.specs[service].model.operation_model(operation).input_shape
         if shape is None:
-            return {}
+            return None
         rules = INPUT_RULES[service]
+        return shape, rules, json_reader(shape, rules.check_constraints)
+
+    def __call__(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        key = (service, operation)
+        compiled = self._compiled.get(key) if key in self._compiled else self._compiled.setdefault(key, self._compile(service, operation))
+        if compiled is None:
+            return {}
+        shape, rules, reader = compiled
         problems: list[Problem] = []
         if not isinstance(params, dict):
             problems.append(Problem("type", "", "Expected a structure", params))
             raise rules.error(problems)
         _unknown_members(shape, params, "", problems)
-        typed = json_reader(shape, rules.check_constraints)(params, "", problems)
+        typed = reader(params, "", problems)
         if problems:
             raise rules.error(problems)
         return typed if typed is not INVALID else {}

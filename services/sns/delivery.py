@@ -11,10 +11,10 @@ subscription's dead-letter queue if it has one, else it is dropped; every attemp
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from services.core.errors import AwsError
+from services.sns.envelope import base_url, envelope, envelope_text, iso_now, to_text
 from services.sns.http_client import post
 from services.sns.records import DeliveryRecord, SubscriptionRecord, TopicRecord
 
@@ -29,54 +29,6 @@ CLIENT_ERRORS = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoes
 
 def _owner(ctx: Ctx) -> Any:
     return ctx.service.owner(ctx.account_id, ctx.region)
-
-
-def iso_now(now: float) -> str:
-    return datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(now * 1000) % 1000:03d}Z"
-
-
-def base_url(ctx: Ctx) -> str:
-    return f"http://{ctx.host or '127.0.0.1:4566'}"
-
-
-def envelope(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, prepared: dict[str, Any], message: str) -> dict[str, Any]:
-    """The notification as AWS writes it (key order as AWS's), signed. Everything but the
-    UnsubscribeURL is the same for every subscriber of one publish: built and signed once."""
-    parts = prepared.setdefault("envelopes", {})
-    if message not in parts:
-        parts[message] = _envelope_parts(ctx, topic, prepared, message)
-    head, tail = parts[message]
-    return {**head, "UnsubscribeURL": f"{base_url(ctx)}/?Action=Unsubscribe&SubscriptionArn={subscription.arn}", **tail}
-
-
-def _envelope_parts(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any], message: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    head: dict[str, Any] = {"Type": "Notification", "MessageId": prepared["message_id"]}
-    if prepared["sequence"]:
-        head["SequenceNumber"] = prepared["sequence"]
-    head["TopicArn"] = topic.arn
-    if prepared["subject"] is not None:
-        head["Subject"] = prepared["subject"]
-    head["Message"] = message
-    head["Timestamp"] = iso_now(ctx.clock.now())
-    if not topic.fifo:
-        version = topic.attributes.get("SignatureVersion", "1")
-        signer = ctx.service.signer  # type: ignore[attr-defined]
-        head["SignatureVersion"] = version
-        head["Signature"] = signer.sign(head, version)
-        head["SigningCertURL"] = f"{base_url(ctx)}/_aws/sns/{signer.certificate_name()}"
-    tail: dict[str, Any] = {}
-    if prepared["attributes"]:
-        tail["MessageAttributes"] = {
-            name: {"Type": value["DataType"], "Value": value.get("StringValue") if "StringValue" in value else _b64(value.get("BinaryValue"))}
-            for name, value in prepared["attributes"].items()
-        }
-    return head, tail
-
-
-def _b64(value: Any) -> str:
-    import base64
-
-    return base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
 
 
 def _matches(subscription: SubscriptionRecord, prepared: dict[str, Any]) -> bool:
@@ -109,7 +61,10 @@ async def deliver_to(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRec
     raw = subscription.attributes.get("RawMessageDelivery") == "true"
     payload = {"raw": raw, "message": message, "topic_arn": topic.arn, "group": prepared["group"],
                "dedup": prepared["dedup"], "attributes": prepared["attributes"]}
-    if not raw or protocol not in ("sqs", "http", "https", "firehose"):
+    if protocol in ("sqs", "http", "https"):
+        if not raw:
+            payload["body"] = envelope_text(ctx, topic, subscription, prepared, message)  # as delivered
+    elif not raw or protocol != "firehose":
         payload["envelope"] = envelope(ctx, topic, subscription, prepared, message)
     delivery = DeliveryRecord(prepared["message_id"], subscription.arn, protocol, subscription.endpoint, payload)
     _keep(store.deliveries, delivery)
@@ -141,7 +96,7 @@ def _sqs_params(delivery: DeliveryRecord) -> dict[str, Any]:
         if payload["attributes"]:
             params["MessageAttributes"] = {k: dict(v) for k, v in payload["attributes"].items()}
     else:
-        params["MessageBody"] = json.dumps(payload["envelope"], separators=(",", ":"))
+        params["MessageBody"] = payload["body"] if "body" in payload else to_text(payload["envelope"])
     if payload["group"]:
         params["MessageGroupId"] = payload["group"]  # FIFO queues, and fair standard queues
     if name.endswith(".fifo"):
@@ -166,7 +121,7 @@ async def deliver_sqs(ctx: Ctx, delivery: DeliveryRecord, subscription: Subscrip
 
 async def deliver_http(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord) -> None:
     payload = delivery.payload
-    body = payload["message"] if payload["raw"] else json.dumps(payload["envelope"], indent=2)
+    body = payload["message"] if payload["raw"] else payload["body"]
     headers = {
         "x-amz-sns-message-type": "Notification",
         "x-amz-sns-message-id": delivery.message_id,
@@ -292,7 +247,7 @@ async def _post_control(subscription: SubscriptionRecord, body: dict[str, Any]) 
         "x-amz-sns-topic-arn": body["TopicArn"], "Content-Type": "text/plain; charset=UTF-8",
         "User-Agent": "Amazon Simple Notification Service Agent",
     }
-    await post(subscription.endpoint, json.dumps(body, indent=2), headers)
+    await post(subscription.endpoint, to_text(body), headers)
 
 
 def record_sms(ctx: Ctx, phone: str, message: str, req: dict[str, Any]) -> str:

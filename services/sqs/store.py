@@ -28,8 +28,15 @@ def split_queue_url(url: str) -> tuple[str | None, str]:
     """(account or None, name) from a queue URL (or a bare name)."""
     if "/" not in url:
         return None, url
-    path = urlsplit(url).path if "://" in url else url
-    parts = [p for p in path.split("/") if p]
+    path = url
+    if "://" in url:
+        rest = url.partition("://")[2]
+        slash = rest.find("/")
+        path = rest[slash:] if slash >= 0 else ""
+        if "?" in path or "#" in path:
+            path = urlsplit(url).path
+    parts = path.strip("/").split("/")
+    parts = parts if "" not in parts else [p for p in parts if p]
     if len(parts) >= 2:
         return parts[-2], parts[-1]
     return None, parts[-1] if parts else ""

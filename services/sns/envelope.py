@@ -1,0 +1,106 @@
+"""The notification envelope: its fields in AWS's order, signed once per publish, and its
+text as AWS writes it (pretty JSON, `"Name" : value`, attributes one compact object per line).
+
+Every subscriber of one publish gets the same envelope but for its UnsubscribeURL, so the
+fields are built, signed and serialized once (cached on the prepared message) and each
+subscriber's text is that text with its own URL spliced in.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from services.sns.records import SubscriptionRecord, TopicRecord
+
+if TYPE_CHECKING:
+    from services.sns.lookup import Ctx
+
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def iso_now(now: float) -> str:
+    return datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(now * 1000) % 1000:03d}Z"
+
+
+def base_url(ctx: Ctx) -> str:
+    return f"http://{ctx.host or '127.0.0.1:4566'}"
+
+
+def unsubscribe_url(ctx: Ctx, subscription: SubscriptionRecord) -> str:
+    return f"{base_url(ctx)}/?Action=Unsubscribe&SubscriptionArn={subscription.arn}"
+
+
+class _Parts:
+    """One publish's envelope for one message text: fields before and after UnsubscribeURL,
+    and their serialized text."""
+
+    __slots__ = ("head", "tail", "head_text", "tail_text")
+
+    def __init__(self, head: dict[str, Any], tail: dict[str, Any]) -> None:
+        self.head, self.tail = head, tail
+        self.head_text = "{\n" + "".join(f"  {_dumps(k)} : {_dumps(v)},\n" for k, v in head.items()) + '  "UnsubscribeURL" : '
+        self.tail_text = "".join(f",\n{_member(k, v)}" for k, v in tail.items()) + "\n}"
+
+
+def _member(name: str, value: Any) -> str:
+    if name == "MessageAttributes":
+        inner = ",\n".join(f"    {_dumps(k)} : {_compact(v)}" for k, v in value.items())
+        return f'  "MessageAttributes" : {{\n{inner}\n  }}'
+    return f"  {_dumps(name)} : {_dumps(value)}"
+
+
+def to_text(envelope: dict[str, Any]) -> str:
+    """Any envelope or control message as AWS writes it."""
+    return "{\n" + ",\n".join(_member(k, v) for k, v in envelope.items()) + "\n}"
+
+
+def _parts(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any], message: str) -> _Parts:
+    cache = prepared.setdefault("envelopes", {})
+    parts = cache.get(message)
+    if parts is None:
+        parts = cache[message] = _build(ctx, topic, prepared, message)
+    return parts
+
+
+def envelope(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, prepared: dict[str, Any], message: str) -> dict[str, Any]:
+    """The notification's fields for one subscriber, in AWS's order."""
+    parts = _parts(ctx, topic, prepared, message)
+    return {**parts.head, "UnsubscribeURL": unsubscribe_url(ctx, subscription), **parts.tail}
+
+
+def envelope_text(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, prepared: dict[str, Any], message: str) -> str:
+    """`to_text(envelope(...))`, without serializing the shared fields again."""
+    parts = _parts(ctx, topic, prepared, message)
+    return parts.head_text + _dumps(unsubscribe_url(ctx, subscription)) + parts.tail_text
+
+
+def _build(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any], message: str) -> _Parts:
+    head: dict[str, Any] = {"Type": "Notification", "MessageId": prepared["message_id"]}
+    if prepared["sequence"]:
+        head["SequenceNumber"] = prepared["sequence"]
+    head["TopicArn"] = topic.arn
+    if prepared["subject"] is not None:
+        head["Subject"] = prepared["subject"]
+    head["Message"] = message
+    head["Timestamp"] = iso_now(ctx.clock.now())
+    if not topic.fifo:
+        version = topic.attributes.get("SignatureVersion", "1")
+        signer = ctx.service.signer  # type: ignore[attr-defined]
+        head["SignatureVersion"] = version
+        head["Signature"] = signer.sign(head, version)
+        head["SigningCertURL"] = f"{base_url(ctx)}/_aws/sns/{signer.certificate_name()}"
+    tail: dict[str, Any] = {}
+    if prepared["attributes"]:
+        tail["MessageAttributes"] = {
+            name: {"Type": value["DataType"], "Value": value["StringValue"] if "StringValue" in value else _b64(value.get("BinaryValue"))}
+            for name, value in prepared["attributes"].items()
+        }
+    return _Parts(head, tail)
+
+
+def _b64(value: Any) -> str:
+    return base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
