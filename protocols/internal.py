@@ -18,6 +18,7 @@ from protocols.model import Shape
 from protocols.readers import INVALID, json_reader
 from protocols.specs import ServiceSpec
 from protocols.validation import INPUT_RULES, Problem
+from services.core.deferred import DeferredText
 
 
 def _unknown_members(shape: Shape, value: Any, path: str, problems: list[Problem]) -> None:
@@ -59,6 +60,9 @@ class InternalInput:
             return {}
         shape, rules, reader = compiled
         problems: list[Problem] = []
+        deferred = {k: v for k, v in params.items() if type(v) is DeferredText} if isinstance(params, dict) else None
+        if deferred:  # checked as their placeholder (same length and characters), passed on unmade
+            params = {**params, **{k: v.placeholder() for k, v in deferred.items()}}
         if not isinstance(params, dict):
             problems.append(Problem("type", "", "Expected a structure", params))
             raise rules.error(problems)
@@ -66,6 +70,8 @@ class InternalInput:
         typed = reader(params, "", problems)
         if problems:
             raise rules.error(problems)
+        if deferred and typed is not INVALID:
+            typed.update(deferred)
         return typed if typed is not INVALID else {}
 
 

@@ -12,6 +12,7 @@ from server.init_hooks import InitReport, run_init_hooks
 from server.gateway import Gateway, Receive, Scope, Send
 from server.settings import Settings
 from server.sns_certificate import SNS_CERTIFICATES, sns_certificate
+from server.sns_messages import SNS_MESSAGE_VIEWS, sns_messages
 from server.sqs_peek import aws_sqs_messages
 from services.core.clock import Clock
 from services.core.dispatch import Dispatcher
@@ -93,9 +94,13 @@ class StepstackApp:
             if scope["path"].startswith(SQS_PEEK):
                 await aws_sqs_messages(scope, receive, send, self)
                 return
-            if scope["path"].startswith(SNS_CERTIFICATES) and scope["method"] == "GET":
-                await sns_certificate(scope, receive, send, self)
-                return
+            if scope["path"].startswith(SNS_CERTIFICATES):
+                if scope["path"].rstrip("/") in SNS_MESSAGE_VIEWS:  # LocalStack's views of texts and pushes
+                    await sns_messages(scope, receive, send, self)
+                    return
+                if scope["method"] == "GET":
+                    await sns_certificate(scope, receive, send, self)
+                    return
             await self.gateway(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

@@ -39,6 +39,9 @@ def banner(settings: Settings, address: str) -> str:
 
 
 def say(text: str) -> None:
-    """Straight to stderr, beside the logs, whatever the log format."""
+    """Straight to stderr, beside the logs (written out first), whatever the log format."""
+    from server.logs import flush
+
+    flush()
     sys.stderr.write(text + "\n")
     sys.stderr.flush()

@@ -1,9 +1,12 @@
-"""Records as JSON-able values: bytes become `{"$bytes": base64}`, everything else is JSON."""
+"""Records as JSON-able values: bytes become `{"$bytes": base64}`, a deferred text its final
+text (core/deferred.py), everything else is JSON."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
+
+from services.core.deferred import DeferredText
 
 _BYTES = "$bytes"
 
@@ -15,6 +18,8 @@ def to_jsonable(value: Any) -> Any:
         return {k: to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
+    if type(value) is DeferredText:
+        return value.text()
     return value
 
 

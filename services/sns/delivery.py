@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from services.core.deferred import resolve
 from services.core.errors import AwsError
 from services.sns.envelope import base_url, envelope, envelope_text, iso_now, to_text
 from services.sns.http_client import post
@@ -46,8 +47,15 @@ async def fan_out(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any]) -> Non
         ctx.service.host = ctx.host  # type: ignore[attr-defined]  # retries link back the same way
     store = ctx.store_at(topic.account, topic.region)
     for subscription in list(store.subscriptions.values()):
-        if subscription.topic_arn == topic.arn and subscription.confirmed:
-            await deliver_to(ctx, topic, subscription, prepared)
+        if subscription.topic_arn != topic.arn or not subscription.confirmed:
+            continue
+        if subscription.replay is not None:
+            from services.sns.archive import feed_now, held
+
+            if held(subscription):  # its replay delivers the archive, this message included, in order
+                await feed_now(ctx, topic.arn, subscription.arn)
+                continue
+        await deliver_to(ctx, topic, subscription, prepared)
 
 
 async def deliver_to(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord, prepared: dict[str, Any]) -> DeliveryRecord | None:
@@ -72,8 +80,17 @@ async def deliver_to(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRec
         await deliver_sqs(ctx, delivery, subscription)
     elif protocol in ("http", "https"):
         ctx.tasks.spawn(f"sns delivery {delivery.message_id} to {subscription.arn}", deliver_http(ctx, delivery, subscription), _owner(ctx))
-    else:
-        delivery.status = "recorded"  # stored and inspectable, never sent (Lambda: once the Lambda issue lands)
+    else:  # never sent: pushes and texts land in the endpoint's and the SMS views, the rest stays here
+        if protocol == "application":
+            from services.sns.platform_ops import deliver_to_endpoint
+
+            deliver_to_endpoint(ctx, delivery, subscription, prepared)
+        elif protocol == "sms":
+            from services.sns.sms_ops import deliver_sms
+
+            deliver_sms(ctx, delivery, subscription, prepared)
+        else:
+            delivery.status = "recorded"  # stored and inspectable (Lambda: once the Lambda issue lands)
     return delivery
 
 
@@ -102,7 +119,7 @@ def _sqs_params(delivery: DeliveryRecord) -> dict[str, Any]:
     if name.endswith(".fifo"):
         import hashlib
 
-        params["MessageDeduplicationId"] = payload["dedup"] or hashlib.sha256(params["MessageBody"].encode()).hexdigest()
+        params["MessageDeduplicationId"] = payload["dedup"] or hashlib.sha256(resolve(params["MessageBody"]).encode()).hexdigest()
     return params
 
 
@@ -121,7 +138,7 @@ async def deliver_sqs(ctx: Ctx, delivery: DeliveryRecord, subscription: Subscrip
 
 async def deliver_http(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord) -> None:
     payload = delivery.payload
-    body = payload["message"] if payload["raw"] else payload["body"]
+    body = payload["message"] if payload["raw"] else resolve(payload["body"])
     headers = {
         "x-amz-sns-message-type": "Notification",
         "x-amz-sns-message-id": delivery.message_id,

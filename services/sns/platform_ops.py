@@ -1,12 +1,16 @@
 """Mobile push: platform applications, their endpoints (device tokens), and Publish to an endpoint.
 
-Nothing is pushed: a message published to an endpoint is recorded on the store (the last
-RECENT of them) and shown by the `platform-endpoint-messages` inspector.
+Nothing is pushed: a message published to an endpoint, directly (Publish with a TargetArn) or
+through a topic's `application` subscription, is recorded on the endpoint's store (the last
+RECENT of them) and shown by the `platform-endpoint-messages` inspector (and LocalStack's
+/_aws/sns/platform-endpoint-messages, server/sns_messages.py).
 
 LIMITATIONS (where we knowingly differ from AWS):
 - credentials are never checked with the push service (AWS refuses ones the service rejects);
   an application without any is accepted (AWS's answer to that is not recorded);
 - the EventEndpointCreated/Deleted/Updated/DeliveryFailure topics are stored, never notified;
+- a topic's message to a disabled or deleted endpoint fails at once and is dropped (the
+  delivery shows why); it never goes to the subscription's dead-letter queue;
 - CreatePlatformApplication of an existing name answers its ARN and takes the new attributes
   (not recorded);
 - the wording for an unknown application attribute, a bad Enabled value and a long
@@ -17,6 +21,7 @@ LIMITATIONS (where we knowingly differ from AWS):
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -25,7 +30,7 @@ from services.core.context import Params, Result
 from services.sns.errors import EndpointDisabled, InvalidParameter, NotFound
 from services.sns.lookup import Ctx, arn_parts, store_for
 from services.sns.publish import DEFAULT_MAX_SIZE, _check_attributes, _check_subject, _messages
-from services.sns.records import EndpointRecord, PlatformApplicationRecord, SnsStore
+from services.sns.records import DeliveryRecord, EndpointRecord, PlatformApplicationRecord, SnsStore, SubscriptionRecord
 from services.sns.service import operations
 from services.sns.topic_ops import page
 
@@ -246,7 +251,7 @@ async def list_endpoints_by_platform_application(ctx: Ctx, req: Params) -> Resul
     return {"Endpoints": chunk, **({"NextToken": token} if token else {})}
 
 
-# -- Publish with a TargetArn that names an endpoint ---------------------------------------------
+# -- Publish with a TargetArn that names an endpoint, and a topic's application subscriptions --
 
 
 def publish_to_endpoint(ctx: Ctx, arn: str, parameter: str, req: Params) -> Result:
@@ -265,20 +270,55 @@ def publish_to_endpoint(ctx: Ctx, arn: str, parameter: str, req: Params) -> Resu
     attributes = dict(req.get("MessageAttributes") or {})
     if len(message.encode()) + (_check_attributes(attributes) if attributes else 0) > DEFAULT_MAX_SIZE:
         raise InvalidParameter("Invalid parameter: Message too long")
-    platform = endpoint.arn.split(":", 5)[5].split("/")[1]
     message_id = ctx.ids.uuid()
-    store.pushes.append({
-        "EndpointArn": endpoint.arn, "MessageId": message_id, "Platform": platform, "Token": endpoint.attributes.get("Token"),
-        "Message": (per_protocol or {}).get(platform, message), "Subject": req.get("Subject"),
-        "MessageAttributes": _plain_attributes(attributes), "Timestamp": ctx.clock.now(),
-    })
-    del store.pushes[:-RECENT]
+    _record_push(ctx, store, endpoint, message_id, per_protocol, message, req.get("Subject"), attributes)
     return {"MessageId": message_id}
 
 
-def _plain_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    import base64
+def deliver_to_endpoint(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord, prepared: dict[str, Any]) -> None:
+    """A topic's message to an `application` subscription: recorded for its endpoint as Publish
+    to the endpoint records it, or failed (not retried) when the endpoint is disabled or gone."""
+    store, endpoint = _subscribed_endpoint(ctx, subscription.endpoint)
+    if endpoint is None:
+        outcome = "NotFound: Endpoint does not exist"
+    elif endpoint.attributes.get("Enabled") != "true":
+        outcome = "EndpointDisabled: Endpoint is disabled"
+    else:
+        _record_push(ctx, store, endpoint, delivery.message_id, prepared["per_protocol"], prepared["message"],
+                     prepared["subject"], prepared["attributes"], subscription)
+        outcome = "delivered"
+    delivery.attempts.append({"at": ctx.clock.now(), "outcome": outcome})
+    delivery.status, delivery.due_at = ("delivered" if outcome == "delivered" else "failed"), None
 
+
+def _subscribed_endpoint(ctx: Ctx, arn: str) -> tuple[SnsStore, EndpointRecord | None]:
+    parts = arn.split(":", 5)
+    store = ctx.store_at(parts[4], parts[3], create=False) if len(parts) == 6 else None
+    if store is None:
+        return ctx.store, None
+    return store, store.endpoints.get(arn)
+
+
+def _record_push(
+    ctx: Ctx, store: SnsStore, endpoint: EndpointRecord, message_id: str, per_protocol: dict[str, str] | None,
+    message: str, subject: str | None, attributes: dict[str, Any], subscription: SubscriptionRecord | None = None,
+) -> None:
+    """What the push service would be sent: with MessageStructure=json the platform's own key
+    (GCM, APNS, APNS_SANDBOX...), else the default message."""
+    platform = endpoint.arn.split(":", 5)[5].split("/")[1]
+    store.pushes.append({
+        "EndpointArn": endpoint.arn, "MessageId": message_id, "Platform": platform, "Token": endpoint.attributes.get("Token"),
+        "Message": (per_protocol or {}).get(platform, message), "Subject": subject,
+        "MessageAttributes": plain_attributes(attributes), "Timestamp": ctx.clock.now(),
+        "MessageStructure": "json" if per_protocol is not None else None,
+        "TopicArn": subscription.topic_arn if subscription is not None else None,
+        "SubscriptionArn": subscription.arn if subscription is not None else None,
+    })
+    del store.pushes[:-RECENT]
+
+
+def plain_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Message attributes as the request gave them, binary values in base64 (JSON-able)."""
     return {
         name: {"DataType": value["DataType"], **(
             {"StringValue": value["StringValue"]} if "StringValue" in value

@@ -10,6 +10,7 @@ from typing import Any
 
 from services.core.context import Params, Result
 from services.core.errors import AwsError
+from services.sns.archive import keep as archive
 from services.sns.delivery import fan_out
 from services.sns.errors import (
     BatchEntryIdsNotDistinct,
@@ -138,6 +139,7 @@ def prepare(ctx: Ctx, topic: TopicRecord, entry: Params) -> dict[str, Any] | Res
     return {
         "message_id": message_id, "message": message, "per_protocol": per_protocol, "subject": entry.get("Subject"),
         "attributes": attributes, "group": group, "dedup": dedup, "sequence": sequence,
+        "published_at": ctx.clock.now(),  # the envelope's Timestamp (kept by a replay)
     }
 
 
@@ -196,6 +198,7 @@ async def publish(ctx: Ctx, req: Params) -> Result:
     prepared = prepare(ctx, topic, req)
     if "message_id" not in prepared:
         return prepared  # a FIFO duplicate: the first answer again, nothing delivered
+    archive(ctx, topic, prepared)
     await fan_out(ctx, topic, prepared)
     return _answer(prepared)
 
@@ -235,6 +238,7 @@ async def publish_batch(ctx: Ctx, req: Params) -> Result:
             failed.append({"Id": entry["Id"], "Code": error.wire_code, "Message": error.message, "SenderFault": error.sender_fault})
             continue
         if "message_id" in prepared:
+            archive(ctx, topic, prepared)
             await fan_out(ctx, topic, prepared)
             successful.append({"Id": entry["Id"], **_answer(prepared)})
         else:

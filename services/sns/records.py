@@ -1,8 +1,9 @@
 """What SNS keeps: plain records of topics, subscriptions and deliveries.
 
-Records hold values and ids only (a pending retry is a delivery with its `due_at`), so a
-store can be snapshotted and restored; the timers that retry deliveries are runtime,
-rebuilt from the records (service.py).
+Records hold values and ids only (a pending retry is a delivery with its `due_at`, a replay
+the sequence number it has reached), so a store can be snapshotted and restored; the timers
+that retry deliveries and the tasks that feed replays are runtime, rebuilt from the records
+(service.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class TopicRecord:
     subscriptions_deleted: int = 0
     next_sequence: int = 1
     dedup: dict[str, dict[str, Any]] = field(default_factory=dict)  # FIFO: key -> {"until", "answer"}, oldest first
+    archive_since: float | None = None  # FIFO with an ArchivePolicy: when archiving was enabled
+    archive: list[dict[str, Any]] = field(default_factory=list)  # archived messages, oldest first (archive.py)
 
 
 @dataclass(eq=False)
@@ -38,6 +41,7 @@ class SubscriptionRecord:
     attributes: dict[str, str]
     confirmed: bool = True
     token: str | None = None  # the confirmation token of an http/https subscription
+    replay: dict[str, Any] | None = None  # ReplayPolicy: {"status", "start", "end", "after": sequence reached}
 
 
 @dataclass(eq=False)

@@ -1,5 +1,5 @@
 """The SNS service of one application: its stores of records, and the runtime beside them
-(retry timers of deliveries, an HTTP client, the message signer)."""
+(retry timers of deliveries, the replays being fed, an HTTP client, the message signer)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class SnsService(Service[SnsStore]):
     def __init__(self, env: ServiceEnv) -> None:
         super().__init__(env, operations, SnsStore)
         self.retry_timers: dict[int, Any] = {}  # id(delivery record) -> its retry timer
+        self.replaying: set[str] = set()  # subscriptions whose replay is being fed now (archive.py)
         self.host = "localhost:4566"  # where URLs in messages point (the Host of the last request)
         self._signer: Any = None
         self.inspectors["deliveries"] = self._inspect_deliveries
@@ -36,6 +37,7 @@ class SnsService(Service[SnsStore]):
         for timer in self.retry_timers.values():
             timer.cancel()
         self.retry_timers.clear()
+        self.replaying.clear()  # their tasks are cancelled with the store's (one cancelled unstarted never says so)
 
     async def reset(self) -> None:
         self._stop_runtime()
@@ -53,6 +55,9 @@ class SnsService(Service[SnsStore]):
             for delivery in store.deliveries:
                 if delivery.status == "pending" and delivery.due_at is not None:
                     rearm(self, account, region, delivery)
+        from services.sns.archive import resume
+
+        resume(self)  # unfinished replays go on from the sequence number they reached
 
     def _inspect_subscriptions(self, query: dict[str, str]) -> dict[str, Any]:
         """Every subscription, with the confirmation token of those still pending."""
@@ -91,6 +96,21 @@ class SnsService(Service[SnsStore]):
         store = self.stores.find(query["Account"], query["Region"])
         arn = query.get("EndpointArn")
         return {"Messages": [] if store is None else [m for m in store.pushes if arn is None or m["EndpointArn"] == arn]}
+
+    def discard_recorded(self, view: str, query: dict[str, str]) -> None:
+        """Forget the recorded texts (`sms`) or pushes (`platform-endpoint-messages`) of one
+        account and region, or only those to `PhoneNumber` / `EndpointArn`."""
+        store = self.stores.find(query["Account"], query["Region"])
+        if store is None:
+            return
+        if view == "sms":
+            phone = query.get("PhoneNumber")
+            store.sms[:] = [] if phone is None else [m for m in store.sms if m["PhoneNumber"] != phone]
+        elif view == "platform-endpoint-messages":
+            arn = query.get("EndpointArn")
+            store.pushes[:] = [] if arn is None else [m for m in store.pushes if m["EndpointArn"] != arn]
+        else:
+            raise KeyError(view)
 
 
 def create(env: ServiceEnv) -> SnsService:

@@ -112,6 +112,10 @@ class Signer:
         self._ensure()
         return self._name
 
+    def signature_length(self) -> int:
+        """Characters in every `Signature` (Base64 of one RSA block)."""
+        return 4 * -(-(_KEY_BITS // 8) // 3)
+
     def sign(self, message: Mapping[str, str], version: str = "1") -> str:
         """The Base64 `Signature` of `message`: SHA1withRSA for version "1", SHA256withRSA for "2"."""
         algorithm = _hash_for(version)

@@ -1,12 +1,15 @@
 """SMS settings of the account: its attributes, the opted-out numbers, the SMS sandbox and the
 origination numbers. No text is ever sent: Publish to a phone number records it (delivery.py),
-and so does the verification code CreateSMSSandboxPhoneNumber "sends" (the `sms` inspector
-shows both, the code as `OneTimePassword`).
+so does a topic's message to an `sms` subscription (deliver_sms), and so does the verification
+code CreateSMSSandboxPhoneNumber "sends" (the `sms` inspector shows them all, the code as
+`OneTimePassword`; LocalStack's /_aws/sns/sms-messages too, server/sns_messages.py).
 
 LIMITATIONS (where we knowingly differ from AWS):
 - a number opts out when its owner answers STOP, which cannot happen here: the list is empty
   unless a snapshot restores one; OptInPhoneNumber does not hold a number to once in 30 days;
 - MonthlySpendLimit is not held to the account's quota (1 USD in a new account);
+- a topic's text to a number that opted out fails at once (the delivery shows why; the wording
+  is ours), and goes to no dead-letter queue;
 - the account stays in the SMS sandbox, yet Publish records a text to any number;
 - there are no origination numbers to list;
 - recorded wordings are used where AWS's are known; the others ("... is invalid" for a bad
@@ -22,6 +25,7 @@ from typing import Any
 from services.core.context import Params, Result
 from services.sns.errors import InvalidParameter, OptedOut, ResourceNotFound, UserError, ValidationException, VerificationException
 from services.sns.lookup import Ctx
+from services.sns.records import DeliveryRecord, SubscriptionRecord
 from services.sns.service import operations
 from services.sns.topic_ops import page
 
@@ -100,6 +104,34 @@ async def opt_in_phone_number(ctx: Ctx, req: Params) -> Result:
     if number in ctx.store.opted_out:
         ctx.store.opted_out.remove(number)
     return {}  # a number that never opted out is opted in all the same (recorded)
+
+
+# -- a topic's texts --------------------------------------------------------------------------
+
+
+def deliver_sms(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord, prepared: dict[str, Any]) -> None:
+    """A topic's message to an `sms` subscription: recorded as a text to its number (with
+    MessageStructure=json the `sms` key, else the default), or failed when the number opted out."""
+    from services.sns.platform_ops import plain_attributes
+
+    _, _, _, region, account, _ = subscription.topic_arn.split(":", 5)
+    store = ctx.store_at(account, region)
+    number = subscription.endpoint
+    now = ctx.clock.now()
+    if number in store.opted_out:
+        delivery.attempts.append({"at": now, "outcome": f"OptedOut: Phone number {number} has opted out of receiving SMS messages"})
+        delivery.status, delivery.due_at = "failed", None
+        return
+    sms = store.sms
+    sms.append({
+        "PhoneNumber": number, "Message": delivery.payload["message"], "MessageId": delivery.message_id, "Timestamp": now,
+        "TopicArn": subscription.topic_arn, "SubscriptionArn": subscription.arn, "Subject": prepared["subject"],
+        "MessageAttributes": plain_attributes(prepared["attributes"]),
+        "MessageStructure": "json" if prepared["per_protocol"] is not None else None,
+    })
+    del sms[:-RECENT]
+    delivery.attempts.append({"at": now, "outcome": "delivered"})
+    delivery.status, delivery.due_at = "delivered", None
 
 
 # -- the SMS sandbox -------------------------------------------------------------------------

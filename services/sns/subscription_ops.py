@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from services.core.context import Params, Result
+from services.sns import archive
 from services.sns.errors import InvalidParameter, NotFound
 from services.sns.lookup import Ctx, arn_parts, delivery_policies, sns_of, store_for, subscription_by_arn, topic_by_arn, topic_of
 from services.sns.records import SubscriptionRecord, TopicRecord
@@ -32,10 +33,16 @@ def _invalid_attribute(reason: str, creating: bool) -> InvalidParameter:
     return InvalidParameter(f"Invalid parameter: Attributes Reason: {reason}" if creating else f"Invalid parameter: {reason}")
 
 
-def check_attribute(name: str, value: str, topic: TopicRecord | None, creating: bool, scope: str = "MessageAttributes") -> str:
-    """A subscription attribute's value as AWS checks it (recorded wording)."""
-    if name == "ReplayPolicy" and value:
-        raise _invalid_attribute("ReplayPolicy: stepstack does not support message replay yet.", creating)
+def check_attribute(
+    name: str, value: str, topic: TopicRecord | None, creating: bool, scope: str = "MessageAttributes", now: float = 0.0
+) -> str:
+    """A subscription attribute's value as AWS checks it (recorded wording; `now` is the
+    service time a ReplayPolicy's timestamps are checked against)."""
+    if name == "ReplayPolicy":
+        try:
+            return archive.check_replay_policy(value, topic, now)
+        except archive.PolicyError as error:
+            raise _invalid_attribute(error.reason, creating) from None
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
             raise _invalid_attribute(f"RawMessageDelivery: Invalid value [{value}]. Must be true or false.", creating)
@@ -141,7 +148,7 @@ async def subscribe(ctx: Ctx, req: Params) -> Result:
             raise InvalidParameter(f"Invalid parameter: Attributes Reason: Unknown attribute {key}")
     scope = given.get("FilterPolicyScope", "MessageAttributes")
     for key in sorted(given, key=lambda k: k != "FilterPolicyScope"):  # the scope decides how a FilterPolicy reads
-        given[key] = check_attribute(key, given[key], topic, True, scope)
+        given[key] = check_attribute(key, given[key], topic, True, scope, ctx.clock.now())
     store = ctx.store_at(topic.account, topic.region)
     for existing in store.subscriptions.values():
         if existing.topic_arn == topic.arn and existing.protocol == protocol and existing.endpoint == endpoint:
@@ -155,6 +162,8 @@ async def subscribe(ctx: Ctx, req: Params) -> Result:
         confirmed=protocol not in NEEDS_CONFIRMATION,
     )
     store.subscriptions[subscription.arn] = subscription
+    if "ReplayPolicy" in given:
+        archive.replay_policy_set(ctx, topic, subscription)
     if not subscription.confirmed:
         subscription.token = ctx.ids.hex(64)
         if protocol in ("http", "https"):
@@ -180,6 +189,7 @@ async def confirm_subscription(ctx: Ctx, req: Params) -> Result:
         if subscription.topic_arn == arn and subscription.token == token:
             subscription.confirmed = True
             subscription.attributes["ConfirmationWasAuthenticated"] = "true" if req.get("AuthenticateOnUnsubscribe") == "true" else "false"
+            archive.subscription_confirmed(ctx, store.topics[arn], subscription)  # a replay waiting for it starts
             return {"SubscriptionArn": subscription.arn}
     if len(token) < 32:
         raise InvalidParameter("Invalid parameter: Token")
@@ -239,6 +249,9 @@ def subscription_attributes(ctx: Ctx, subscription: SubscriptionRecord) -> dict[
         "SubscriptionPrincipal": f"arn:aws:iam::{subscription.owner}:user/stepstack",
         **subscription.attributes,
     }
+    status = archive.replay_status(ctx, subscription)
+    if status is not None:
+        attributes["ReplayStatus"] = status
     if subscription.protocol in ("http", "https"):
         from services.sns.delivery_policy import subscription_effective_policy_json
 
@@ -264,7 +277,9 @@ async def set_subscription_attributes(ctx: Ctx, req: Params) -> Result:
     scope = subscription.attributes.get("FilterPolicyScope", "MessageAttributes")
     if name == "FilterPolicyScope" and subscription.attributes.get("FilterPolicy"):
         check_attribute("FilterPolicy", subscription.attributes["FilterPolicy"], topic, False, value)
-    subscription.attributes[name] = check_attribute(name, value, topic, False, scope)
+    subscription.attributes[name] = check_attribute(name, value, topic, False, scope, ctx.clock.now())
+    if name == "ReplayPolicy":
+        archive.replay_policy_set(ctx, topic, subscription)  # starts a replay (or ends one, when empty)
     if name == "FilterPolicy" and value and "FilterPolicyScope" not in subscription.attributes:
         subscription.attributes["FilterPolicyScope"] = "MessageAttributes"
     if name == "FilterPolicy" and not value:

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.core.arns import build_arn
 from services.core.context import Params, Result
+from services.sns import archive
 from services.sns.errors import InvalidParameter, ResourceNotFound, TagLimitExceeded
 from services.sns.lookup import Ctx, sns_of, store_for, topic_by_arn
 from services.sns.records import TopicRecord
@@ -68,7 +69,7 @@ def _checked_value(name: str, value: str, fifo: bool, creating: bool = False) ->
             return topic_policy_json(parse_delivery_policy(value, level="topic"))  # AWS stores it re-serialised
         except DeliveryPolicyError as error:
             raise InvalidParameter(error.attributes_message if creating else error.message) from None
-    if name in ("Policy", "ArchivePolicy", "TracingConfig") and value and name != "TracingConfig":
+    if name == "Policy" and value:
         try:
             json.loads(value)
         except ValueError:
@@ -79,8 +80,11 @@ def _checked_value(name: str, value: str, fifo: bool, creating: bool = False) ->
         raise InvalidParameter("Invalid parameter: FifoThroughputScope")
     if name == "ArchivePolicy" and not fifo:
         raise InvalidParameter("Invalid parameter: Attributes Reason: ArchivePolicy can only be set for FIFO topics")
-    if name == "ArchivePolicy" and value:
-        raise InvalidParameter("Invalid parameter: ArchivePolicy Reason: stepstack does not support message archiving yet.")
+    if name == "ArchivePolicy":
+        try:
+            return archive.check_archive_policy(value)
+        except archive.PolicyError as error:
+            raise InvalidParameter(f"Invalid parameter: ArchivePolicy Reason: {error.reason}") from None
     return value
 
 
@@ -122,9 +126,11 @@ async def create_topic(ctx: Ctx, req: Params) -> Result:
     if fifo:
         attributes.update(FifoTopic="true", ContentBasedDeduplication="false")
     attributes.update({k: v for k, v in given.items() if k != "FifoTopic"})
-    ctx.store.topics[arn] = TopicRecord(
+    topic = ctx.store.topics[arn] = TopicRecord(
         name, ctx.account_id, ctx.region, arn, fifo, attributes, tags, req.get("DataProtectionPolicy") or ""
     )
+    if "ArchivePolicy" in attributes:
+        archive.archive_policy_set(ctx, topic, attributes["ArchivePolicy"])
     return {"TopicArn": arn}
 
 
@@ -171,6 +177,7 @@ def topic_attributes(ctx: Ctx, topic: TopicRecord) -> dict[str, str]:
         "SubscriptionsPending": str(sum(1 for s in subscriptions if not s.confirmed)),
         "SubscriptionsDeleted": str(topic.subscriptions_deleted),
         "EffectiveDeliveryPolicy": effective_policy_json(_json_or_none(topic.attributes.get("DeliveryPolicy"))),
+        **archive.topic_attributes(ctx, topic),
     }
     return attributes
 
@@ -200,6 +207,9 @@ async def set_topic_attributes(ctx: Ctx, req: Params) -> Result:
             )
     if name == "Policy" and not value:
         value = default_policy(topic.arn, topic.account)
+    if name == "ArchivePolicy":
+        archive.archive_policy_set(ctx, topic, value)
+        return {}
     topic.attributes[name] = value
     return {}
 

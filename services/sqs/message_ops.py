@@ -64,18 +64,19 @@ def _attributes(raw: dict[str, Any] | None, *, system: bool) -> tuple[dict[str, 
 
 
 def send_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
-    body: str = entry.get("MessageBody", "")
-    check_body(body)
+    body = entry.get("MessageBody", "")
+    plain: str = body if type(body) is str else body.placeholder()  # a deferred body (an unmade signature): checked unmade
+    encoded = plain.encode("utf-8", "surrogatepass")
+    check_body(plain, encoded)
     user_attributes, md5_user = _attributes(entry.get("MessageAttributes"), system=False)
     system_attributes, md5_system = _attributes(entry.get("MessageSystemAttributes"), system=True)
-    encoded = body.encode("utf-8")
     limit = queue.int_attribute("MaximumMessageSize")
     if len(encoded) + (attributes_size(user_attributes) if user_attributes else 0) > limit:
         raise InvalidParameterValue(f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
     message = MessageRecord(
         message_id=ctx.ids.uuid(),
         body=body,
-        md5_body=md5_hex(encoded),
+        md5_body=md5_hex(encoded) if plain is body else "",
         sent_at=ctx.clock.now(),
         sender_id=ctx.account_id,
         attributes=user_attributes,
@@ -100,7 +101,7 @@ def send_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
                 raise InvalidParameterValue(
                     "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
                 )
-            dedup_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
+            dedup_id = hashlib.sha256(message.text().encode("utf-8")).hexdigest()
         duplicate = queue.find_duplicate(group_id, dedup_id)
         if duplicate is not None:
             return _sent(duplicate)
@@ -116,7 +117,9 @@ def send_one(ctx: Ctx, queue: Queue, entry: Params) -> Result:
 
 
 def _sent(message: MessageRecord | DedupRecord) -> Result:
-    result: Result = {"MessageId": message.message_id, "MD5OfMessageBody": message.md5_body}
+    result: Result = {"MessageId": message.message_id}
+    if message.md5_body:  # empty only for a deferred body, which only internal callers send
+        result["MD5OfMessageBody"] = message.md5_body
     if message.md5_attributes:
         result["MD5OfMessageAttributes"] = message.md5_attributes
     if message.md5_system_attributes:
@@ -160,7 +163,7 @@ def _received(queue: Queue, message: MessageRecord, nonce: str, names: set[str],
     out: Result = {
         "MessageId": message.message_id,
         "ReceiptHandle": encode_receipt(queue, message.message_id, nonce),
-        "MD5OfBody": message.md5_body,
+        "MD5OfBody": message.md5(),
         "Body": message.text(),
     }
     if names:

@@ -60,11 +60,16 @@ def attributes_size(attributes: dict[str, dict[str, Any]]) -> int:
     return size
 
 
-def check_body(body: str) -> None:
+_ASCII_ALLOWED = bytes(range(0x20, 0x80)) + b"\t\n\r"
+
+
+def check_body(body: str, encoded: bytes | None = None) -> None:
+    """InvalidMessageContents for a character SQS refuses (`encoded`: the body's UTF-8, if made)."""
     if body == "":
         raise InvalidParameterValue("The request must contain the parameter MessageBody.")
-    if body.isascii() and (body.isprintable() or body.replace("\n", "").replace("\r", "").replace("\t", "").isprintable()):
-        return  # the common cases (one line, or pretty JSON), checked at C speed
+    if body.isascii():  # the common case, checked at C speed
+        if body.isprintable() or not (encoded if encoded is not None else body.encode()).translate(None, _ASCII_ALLOWED):
+            return
     bad = _INVALID_BODY.search(body)
     if bad is not None:
         raise InvalidMessageContents(

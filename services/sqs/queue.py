@@ -175,7 +175,7 @@ class Queue:
                 key = self._dedup_key(message.group_id, message.dedup_id)
                 self.record.dedup.pop(key, None)  # an expired entry of the same id: to the end
                 self.record.dedup[key] = DedupRecord(
-                    self.clock.now() + DEDUP_WINDOW, message.message_id, message.md5_body,
+                    self.clock.now() + DEDUP_WINDOW, message.message_id, message.md5(),
                     message.md5_attributes, message.md5_system_attributes, message.sequence_number,
                 )
                 self._arm_forgetting()

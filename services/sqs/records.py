@@ -7,10 +7,12 @@ restored; the timers and waiters built from them live in queue.py.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from services.core.deferred import DeferredText
 from services.core.records import from_jsonable, to_jsonable
 
 GroupKey = str | None
@@ -19,8 +21,8 @@ GroupKey = str | None
 @dataclass(slots=True, eq=False)
 class MessageRecord:
     message_id: str
-    body: str | bytes  # bytes: the UTF-8 body zlib-compressed (a deep queue's large bodies; see queue.py)
-    md5_body: str
+    body: str | bytes | DeferredText  # bytes: zlib-compressed (a deep queue's large bodies; see queue.py)
+    md5_body: str  # "" while the body is a deferred text nobody has read (md5())
     sent_at: float  # service time, epoch seconds
     sender_id: str
     attributes: dict[str, dict[str, Any]] | None = None  # message attributes (None: none, no empty dict per message)
@@ -42,9 +44,19 @@ class MessageRecord:
     visible_seq: int = 0  # when it (last) became visible: receive order of a standard queue
 
     def text(self) -> str:
-        """The body as it was sent."""
+        """The body as it was sent (a deferred one is made now, and kept)."""
         body = self.body
-        return body if type(body) is str else zlib.decompress(body).decode("utf-8")  # type: ignore[arg-type]
+        if type(body) is str:
+            return body
+        if type(body) is DeferredText:
+            self.body = made = body.text()
+            return made
+        return zlib.decompress(body).decode("utf-8")  # type: ignore[arg-type]
+
+    def md5(self) -> str:
+        if not self.md5_body:
+            self.md5_body = hashlib.md5(self.text().encode("utf-8")).hexdigest()
+        return self.md5_body
 
     def moved(self, sent_at: float, dead_letter_source_arn: str | None = None, keep_receives: bool = False) -> MessageRecord:
         """A copy of this message to enqueue elsewhere (dead-letter move, redrive)."""
