@@ -12,6 +12,7 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import Server
 from tests.inprocess import InProcess
@@ -249,3 +250,17 @@ def test_other_methods_are_refused_and_other_names_are_certificates(server: Serv
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{server.url}/_aws/sns/SimpleNotificationService-none.pem", timeout=5)
     assert (missing.value.code, missing.value.read()) == (404, b"Not Found")  # the certificate route answers
+
+
+def test_a_text_straight_to_a_number_keeps_its_subject_attributes_and_sms_key(server: Server, sns: Any, account: str) -> None:
+    number = "+15550100077"
+    colour = {"colour": {"DataType": "String", "StringValue": "blue"}}
+    sns.publish(PhoneNumber=number, Message=json.dumps({"default": "long", "sms": "short"}), MessageStructure="json",
+                Subject="hi", MessageAttributes=colour)
+    [text] = sms_messages(server, accountId=account, phoneNumber=number)[number]
+    assert (text["Subject"], text["MessageStructure"]) == ("hi", "json")
+    assert json.loads(text["Message"]) == "short"  # the sms key (JSON-encoded once more, as LocalStack shows it)
+    assert text["MessageAttributes"] == colour
+    with pytest.raises(ClientError) as error:
+        sns.publish(PhoneNumber=number, Message="m", Subject="")
+    assert error.value.response["Error"]["Message"] == "Invalid parameter: Subject"

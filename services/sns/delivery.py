@@ -269,9 +269,15 @@ async def _post_control(subscription: SubscriptionRecord, body: dict[str, Any]) 
 
 def record_sms(ctx: Ctx, phone: str, message: str, req: dict[str, Any]) -> str:
     """An SMS is recorded for inspection, never sent."""
+    from services.sns.platform_ops import plain_attributes
+
     message_id = ctx.ids.uuid()
     sms = ctx.store.sms
-    sms.append({"PhoneNumber": phone, "Message": message, "MessageId": message_id, "Timestamp": ctx.clock.now()})
+    sms.append({
+        "PhoneNumber": phone, "Message": message, "MessageId": message_id, "Timestamp": ctx.clock.now(),
+        "Subject": req.get("Subject"), "MessageAttributes": plain_attributes(req.get("MessageAttributes") or {}),
+        "MessageStructure": req.get("MessageStructure"),
+    })
     del sms[:-RECENT]
     return message_id
 

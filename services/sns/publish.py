@@ -179,10 +179,14 @@ async def publish(ctx: Ctx, req: Params) -> Result:
             raise InvalidParameter("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
         if not _PHONE.fullmatch(phone):
             raise InvalidParameter(f"Invalid parameter: PhoneNumber Reason: {phone} is not valid to publish to")
-        message, _ = _messages(req)
+        message, per_protocol = _messages(req)
+        _check_subject(req.get("Subject"))
+        attributes = req.get("MessageAttributes") or {}
+        if attributes:
+            _check_attributes(attributes)
         from services.sns.delivery import record_sms
 
-        return {"MessageId": record_sms(ctx, phone, message, req)}
+        return {"MessageId": record_sms(ctx, phone, (per_protocol or {}).get("sms", message), req)}
     parameter = "TopicArn" if req.get("TopicArn") else "TargetArn"
     arn_parts(arn, parameter)
     if ":endpoint/" in arn or parameter == "TargetArn" and arn.split(":")[5].count("/") == 3:
