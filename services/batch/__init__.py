@@ -1,15 +1,8 @@
-"""The batch emulator. Its operations are registered on `operations`; those not yet
-registered answer NotImplemented (501) and are listed as such in docs/coverage.md."""
+"""The Batch emulator over Batch's REST-JSON protocol. Operations not registered answer
+NotImplemented (501) and are listed as such in docs/coverage.md."""
 
 from __future__ import annotations
 
-from services.core.service import Operations, Service, ServiceEnv
+from services.batch.service import BatchService, create, operations
 
-operations = Operations("batch")
-
-
-def create(env: ServiceEnv) -> Service[None]:
-    return Service(env, operations)
-
-
-__all__ = ["create", "operations"]
+__all__ = ["BatchService", "create", "operations"]

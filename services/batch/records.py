@@ -1,0 +1,100 @@
+"""What Batch keeps: plain records of compute environments, job queues, job definitions,
+scheduling policies and jobs.
+
+Records hold values and ids only (times as epoch milliseconds, as AWS answers them; a job's
+deadlines as fields), so a store can be snapshotted and restored; the scheduler's timers and
+the executors' processes are runtime, rebuilt from the records (service.py, scheduler.py).
+Each record keeps the AWS-shaped description it answers with in `description` where that is
+simplest, beside the fields the scheduler reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from services.core.records import from_jsonable, to_jsonable
+
+
+@dataclass(eq=False)
+class ComputeEnvironmentRecord:
+    name: str
+    arn: str
+    description: dict[str, Any]  # DescribeComputeEnvironments' entry (state, status, computeResources...)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class JobQueueRecord:
+    name: str
+    arn: str
+    description: dict[str, Any]  # DescribeJobQueues' entry (state, status, priority, computeEnvironmentOrder...)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class JobDefinitionRecord:
+    name: str
+    revision: int
+    arn: str  # arn:aws:batch:<region>:<account>:job-definition/<name>:<revision>
+    description: dict[str, Any]  # DescribeJobDefinitions' entry (status ACTIVE | INACTIVE, type, containerProperties...)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class SchedulingPolicyRecord:
+    name: str
+    arn: str
+    description: dict[str, Any]  # DescribeSchedulingPolicies' entry (fairsharePolicy...)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class JobRecord:
+    job_id: str  # array children: "<parent id>:<index>"; nodes: "<parent id>#<index>"
+    arn: str
+    queue_arn: str
+    definition_arn: str
+    description: dict[str, Any]  # DescribeJobs' entry as it stands (status, attempts, container, timestamps...)
+    tags: dict[str, str] = field(default_factory=dict)
+    deadline: float | None = None  # service time (s) of the next thing the scheduler owes this job (timeout, runnable limit)
+
+
+@dataclass
+class BatchStore:
+    compute_environments: dict[str, ComputeEnvironmentRecord] = field(default_factory=dict)  # by ARN
+    job_queues: dict[str, JobQueueRecord] = field(default_factory=dict)  # by ARN
+    job_definitions: dict[str, JobDefinitionRecord] = field(default_factory=dict)  # by ARN (name:revision)
+    next_revision: dict[str, int] = field(default_factory=dict)  # definition name -> its next revision (never reused)
+    scheduling_policies: dict[str, SchedulingPolicyRecord] = field(default_factory=dict)  # by ARN
+    jobs: dict[str, JobRecord] = field(default_factory=dict)  # by job id, in submission order
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    return {f.name: to_jsonable(getattr(record, f.name)) for f in fields(record)}
+
+
+_TABLES: dict[str, tuple[type, str]] = {
+    "compute_environments": (ComputeEnvironmentRecord, "arn"),
+    "job_queues": (JobQueueRecord, "arn"),
+    "job_definitions": (JobDefinitionRecord, "arn"),
+    "scheduling_policies": (SchedulingPolicyRecord, "arn"),
+    "jobs": (JobRecord, "job_id"),
+}
+
+
+def dump_store(store: BatchStore) -> dict[str, Any]:
+    data: dict[str, Any] = {name: [_plain(r) for r in getattr(store, name).values()] for name in _TABLES}
+    data["next_revision"] = dict(store.next_revision)
+    return data
+
+
+def load_store(data: dict[str, Any]) -> BatchStore:
+    data = from_jsonable(data)
+    store = BatchStore(next_revision=dict(data.get("next_revision", {})))
+    for name, (kind, key) in _TABLES.items():
+        table = getattr(store, name)
+        for raw in data.get(name, []):
+            record = kind(**raw)
+            table[getattr(record, key)] = record
+    return store
