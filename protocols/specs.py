@@ -15,7 +15,7 @@ from protocols.loader import load_service_model
 from protocols.model import OperationModel, ServiceModel
 from protocols.quirks import service_quirks
 
-SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch")
+SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch", "logs")
 
 
 @dataclass(frozen=True)

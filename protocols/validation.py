@@ -85,6 +85,7 @@ ValidationException = declare_error("ValidationException", 400, True)
 SerializationException = declare_error("SerializationException", 400, True)
 InvalidQueryParameter = declare_error("InvalidQueryParameter", 400, True)
 BatchClientException = declare_error("ClientException", 400, True)
+LogsInvalidParameter = declare_error("InvalidParameterException", 400, True)
 
 INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     "sqs": InputRules(
@@ -97,4 +98,5 @@ INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     ),
     "stepfunctions": InputRules(ValidationException, ValidationException, SerializationException, "coral", True),
     "batch": InputRules(BatchClientException, BatchClientException, SerializationException, "coral", True),
+    "logs": InputRules(LogsInvalidParameter, LogsInvalidParameter, SerializationException, "coral", True),
 })
