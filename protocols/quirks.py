@@ -36,6 +36,8 @@ class ServiceQuirks:
     query_key_aliases: QueryKeyAliases = field(default_factory=lambda: NO_ALIASES)
     # What AWS writes before the code in a json error's `__type`
     json_type_namespace: str = ""
+    # Output members the model marks required that AWS itself leaves out: operation -> names
+    omitted_required: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 PLAIN = ServiceQuirks()
@@ -57,7 +59,9 @@ QUIRKS: Mapping[str, ServiceQuirks] = MappingProxyType({
     ),
     "sns": PLAIN,
     "stepfunctions": ServiceQuirks(labels=frozenset({"states"})),
-    "batch": PLAIN,
+    # JobDetail requires startedAt, yet AWS answers none for a job that never started
+    "batch": ServiceQuirks(omitted_required=MappingProxyType({"DescribeJobs": frozenset({"startedAt"})})),
+    "logs": PLAIN,
 })
 
 # A signing name or Host label -> the botocore service name it stands for

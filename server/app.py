@@ -39,7 +39,12 @@ class StepstackApp:
             strict=settings.strict,
             validate_input=InternalInput(specs),
             validate_output=OutputCheck(specs) if settings.validate_output else None,
-            options={"sqs_realism": settings.sqs_realism},
+            options={
+                "sqs_realism": settings.sqs_realism,
+                "batch_executor": settings.batch_executor,
+                "batch_workdir": settings.batch_workdir,
+                "batch_keep_workdirs": settings.batch_keep_workdirs,
+            },
         )
         self.router = Router(specs)
         self.gateway = Gateway(settings, self.router, self.dispatcher)

@@ -30,6 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
             init_dir=args.init_dir,
             log_format=args.log_format,
             sqs_realism=args.sqs_realism,
+            batch_executor=args.batch_executor,
         )
     except SettingsError as exc:
         print(f"stepstack: {exc}", file=sys.stderr)
@@ -107,6 +108,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--log-format", help="text|json (STEPSTACK_LOG_FORMAT, default text)", default=default)
         p.add_argument("--sqs-realism", type=float, default=default,
                        help="share of standard-queue receives that duplicate or reorder, 0-1 (STEPSTACK_SQS_REALISM, default 0)")
+        p.add_argument("--batch-executor", choices=("process", "docker"), default=default,
+                       help="what runs Batch jobs: processes on this machine or Docker containers (STEPSTACK_BATCH_EXECUTOR, default process)")
     cov = sub.add_parser("coverage", help="write docs/coverage.md from the registered handlers")
     cov.add_argument("--output", default="docs/coverage.md", help="file to write, or - for stdout")
     cov.add_argument("--check", action="store_true", help="fail if the file is not up to date")

@@ -34,6 +34,9 @@ class Settings:
     log_format: str = "text"  # text | json (one JSON object per line)
     validate_output: bool = False  # check every result against its output shape (on in tests)
     sqs_realism: float = 0.0  # share of standard-queue receives that duplicate or reorder (services/sqs/realism.py)
+    batch_executor: str = "process"  # process | docker: what runs Batch job attempts (services/batch/executors.py)
+    batch_workdir: str | None = None  # where job attempts get their working directories (default: a temporary one)
+    batch_keep_workdirs: bool = False  # keep each attempt's working directory after it ends
 
     def __post_init__(self) -> None:
         unknown = set(self.services) - set(SERVICE_NAMES)
@@ -49,6 +52,8 @@ class Settings:
             raise SettingsError(f"unknown log level {self.log_level!r}")
         if not 0.0 <= self.sqs_realism <= 1.0:
             raise SettingsError(f"STEPSTACK_SQS_REALISM must be a rate from 0 to 1, got {self.sqs_realism}")
+        if self.batch_executor not in ("process", "docker"):
+            raise SettingsError(f"unknown Batch executor {self.batch_executor!r} (process or docker)")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"unknown log format {self.log_format!r} (text or json)")
 
@@ -71,10 +76,12 @@ def _convert(name: str, raw: str) -> Any:
             return int(raw)
         if name in ("time_scale", "sqs_realism"):
             return float(raw)
-        if name in ("strict", "validate_output"):
+        if name in ("strict", "validate_output", "batch_keep_workdirs"):
             return raw.strip().lower() in ("1", "true", "yes", "on")
         if name == "services":
             return parse_services(raw)
+        if name == "batch_executor":
+            return raw.strip().lower()
     except ValueError as exc:
         raise SettingsError(f"STEPSTACK_{name.upper()}: {exc}") from None
     return raw

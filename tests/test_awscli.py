@@ -45,7 +45,7 @@ IMPLEMENTED = [
     "stepfunctions.DescribeExecution", "stepfunctions.ListExecutions", "stepfunctions.StartSyncExecution",
 ]
 NOT_IMPLEMENTED = [
-    ("batch", "describe-job-queues", "DescribeJobQueues"),
+    ("batch", "describe-service-environments", "DescribeServiceEnvironments"),
 ]
 
 

@@ -57,7 +57,7 @@ def test_constraints_of_the_model_are_checked_for_json_services(app: InProcess) 
 
 
 def test_an_unknown_operation_answers_not_implemented(app: InProcess) -> None:
-    error = error_of(app, "batch", "DescribeJobQueues", {})
+    error = error_of(app, "batch", "DescribeServiceEnvironments", {})
     assert (error.code, error.status) == ("NotImplemented", 501)
 
 

@@ -25,7 +25,7 @@ from tests.conftest import ROOT, Server, start_server, stop_server
 from tests.raw_http import FORM, SQS_JSON, RawResponse, send
 from tests.shape_values import example_input
 
-SERVICES = ("sqs", "sns", "stepfunctions", "batch")
+SERVICES = ("sqs", "sns", "stepfunctions", "batch", "logs")
 COVERAGE = ROOT / "docs" / "coverage.md"
 ROLE = "arn:aws:iam::000000000000:role/r"
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
@@ -169,8 +169,44 @@ def sns_world(sns: Any) -> dict[str, Any]:
     return v
 
 
+def logs_world(logs: Any) -> dict[str, Any]:
+    """A log group with a stream holding one event, stamped on the server's clock."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{logs.meta.endpoint_url}/_stepstack/clock") as answer:
+        now = int(json.loads(answer.read())["now"] * 1000)
+    v: dict[str, Any] = {"group": "every", "stream": "every", "group_arn": "arn:aws:logs:us-east-1:000000000000:log-group:every"}
+    logs.create_log_group(logGroupName="every", tags={"k": "v"})
+    logs.create_log_stream(logGroupName="every", logStreamName="every")
+    v["events"] = [{"timestamp": now, "message": "hello"}]
+    logs.put_log_events(logGroupName="every", logStreamName="every", logEvents=v["events"])
+    return v
+
+
+def batch_world(batch: Any) -> dict[str, Any]:
+    """A compute environment, a queue on it, a job definition and a scheduling policy."""
+    resources = {"type": "EC2", "maxvCpus": 4, "instanceTypes": ["optimal"], "subnets": ["subnet-1"]}
+    v: dict[str, Any] = {"policy": batch.create_scheduling_policy(name="every", tags={"k": "v"})["arn"]}
+    v["free_policy"] = batch.create_scheduling_policy(name="every-free")["arn"]
+    v["ce"] = batch.create_compute_environment(computeEnvironmentName="every", type="MANAGED", computeResources=resources)["computeEnvironmentArn"]
+    v["disabled_ce"] = batch.create_compute_environment(computeEnvironmentName="every-off", type="UNMANAGED", state="DISABLED")["computeEnvironmentArn"]
+    v["queue"] = batch.create_job_queue(
+        jobQueueName="every", priority=1, schedulingPolicyArn=v["policy"], computeEnvironmentOrder=[{"order": 1, "computeEnvironment": v["ce"]}]
+    )["jobQueueArn"]
+    v["disabled_queue"] = batch.create_job_queue(
+        jobQueueName="every-off", priority=1, state="DISABLED", computeEnvironmentOrder=[{"order": 1, "computeEnvironment": v["ce"]}]
+    )["jobQueueArn"]
+    v["container"] = {"image": "busybox", "command": ["true"], "vcpus": 1, "memory": 64}
+    v["definition"] = batch.register_job_definition(jobDefinitionName="every", type="container", containerProperties=v["container"])["jobDefinitionArn"]
+    v["job"] = batch.submit_job(jobName="every", jobQueue=v["queue"], jobDefinition=v["definition"], shareIdentifier="a", schedulingPriorityOverride=1)["jobId"]
+    return v
+
+
 # A service's first operations may need none; its first resources need a world here.
-WORLDS: dict[str, Callable[[Any], dict[str, Any]]] = {"sqs": sqs_world, "stepfunctions": stepfunctions_world, "sns": sns_world}
+WORLDS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "sqs": sqs_world, "stepfunctions": stepfunctions_world, "sns": sns_world, "logs": logs_world,
+    "batch": batch_world,
+}
 
 # Top-level members that name a resource, by member name, pointed at the world's.
 RESOURCES = {
@@ -188,6 +224,8 @@ RESOURCES = {
     "TopicArn": "$topic",
     "SubscriptionArn": "$subscription",
     "ResourceArn": "$topic",
+    "logGroupName": "$group",
+    "logStreamName": "$stream",
 }
 
 # What an operation needs beyond its required members and resources: values with
@@ -256,6 +294,45 @@ VALID: dict[str, dict[str, Any]] = {
     "sns.SetPlatformApplicationAttributes": {"PlatformApplicationArn": "$app", "Attributes": {"SuccessFeedbackSampleRate": "50"}},
     "sns.SetSMSAttributes": {"attributes": {"DefaultSMSType": "Transactional"}},
     "sns.VerifySMSSandboxPhoneNumber": {"PhoneNumber": "$sandbox_number", "OneTimePassword": "$otp"},
+    "logs.CreateLogGroup": {"logGroupName": "every-new", "tags": {"k": "v"}},
+    "logs.CreateLogStream": {"logStreamName": "every-new"},
+    "logs.DescribeLogStreams": {"logGroupName": "$group", "orderBy": "LastEventTime", "descending": True},
+    "logs.FilterLogEvents": {"logGroupName": "$group", "filterPattern": "hello"},
+    "logs.GetLogEvents": {"logGroupName": "$group", "startFromHead": True},
+    "logs.ListTagsForResource": {"resourceArn": "$group_arn"},
+    "logs.PutLogEvents": {"logEvents": "$events"},
+    "logs.PutRetentionPolicy": {"retentionInDays": 7},
+    "logs.TagLogGroup": {"tags": {"a": "b"}},
+    "logs.TagResource": {"resourceArn": "$group_arn", "tags": {"a": "b"}},
+    "logs.UntagLogGroup": {"tags": ["k"]},
+    "logs.UntagResource": {"resourceArn": "$group_arn", "tagKeys": ["k"]},
+    "batch.CreateComputeEnvironment": {"computeEnvironmentName": "every-new", "type": "UNMANAGED", "unmanagedvCpus": 4},
+    "batch.CreateJobQueue": {"jobQueueName": "every-new", "priority": 1, "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "$ce"}]},
+    "batch.CreateSchedulingPolicy": {"name": "every-new", "fairsharePolicy": {"shareDistribution": [{"shareIdentifier": "a*", "weightFactor": 1.0}]}},
+    "batch.DeleteComputeEnvironment": {"computeEnvironment": "$disabled_ce"},
+    "batch.DeleteJobQueue": {"jobQueue": "$disabled_queue"},
+    "batch.DeleteSchedulingPolicy": {"arn": "$free_policy"},
+    "batch.DeregisterJobDefinition": {"jobDefinition": "$definition"},
+    "batch.DescribeComputeEnvironments": {"computeEnvironments": ["$ce"]},
+    "batch.DescribeJobDefinitions": {"jobDefinitionName": "every", "status": "ACTIVE"},
+    "batch.DescribeJobQueues": {"jobQueues": ["$queue"]},
+    "batch.DescribeSchedulingPolicies": {"arns": ["$policy"]},
+    "batch.ListSchedulingPolicies": {"maxResults": 1},
+    "batch.ListTagsForResource": {"resourceArn": "$policy"},
+    "batch.RegisterJobDefinition": {"jobDefinitionName": "every", "type": "container", "containerProperties": "$container"},
+    "batch.TagResource": {"resourceArn": "$queue", "tags": {"a": "b"}},
+    "batch.UntagResource": {"resourceArn": "$policy", "tagKeys": ["k"]},
+    "batch.UpdateComputeEnvironment": {"computeEnvironment": "$ce", "computeResources": {"maxvCpus": 8}},
+    "batch.UpdateJobQueue": {"jobQueue": "$queue", "priority": 5},
+    "batch.UpdateSchedulingPolicy": {"arn": "$policy", "fairsharePolicy": {"shareDecaySeconds": 60}},
+    "batch.SubmitJob": {"jobName": "every-new", "jobQueue": "$queue", "jobDefinition": "every", "shareIdentifier": "a", "schedulingPriorityOverride": 1},
+    "batch.DescribeJobs": {"jobs": ["$job"]},
+    "batch.ListJobs": {"jobQueue": "$queue", "jobStatus": "SUCCEEDED"},
+    "batch.CancelJob": {"jobId": "$job", "reason": "every"},
+    "batch.TerminateJob": {"jobId": "$job", "reason": "every"},
+    "batch.CancelJobs": {"jobs": ["$job"], "reason": "every"},
+    "batch.TerminateJobs": {"jobs": ["$job"], "reason": "every"},
+    "batch.GetJobQueueSnapshot": {"jobQueue": "$queue"},
 }
 
 

@@ -264,11 +264,11 @@ def test_unroutable_method_and_path_get_well_formed_client_error(server: Server,
 
 def test_batch_path_label_with_bad_percent_escape_is_still_routed(server: Server) -> None:
     response = request(server, "GET", "/v1/tags/%ZZ")
-    # Batch has no handlers yet, so reaching ListTagsForResource answers 501; once it has, AWS's
-    # answer to the resource ARN "%ZZ" applies instead (unknown: no recording of it is at hand)
-    assert response.status == 501, response
+    # routed to ListTagsForResource, which refuses the resource ARN "%ZZ" as it would any
+    # non-ARN (AWS's answer to this exact label is not recorded)
+    assert response.status == 400, response
     error = json_error(response)
-    assert error["__type"] == "NotImplemented" and "ListTagsForResource" in error["message"], response.body
+    assert error["__type"] == "ClientException" and "%ZZ" in error["message"], response.body
 
 
 def test_garbled_sigv4_credential_still_routes_the_request(server: Server) -> None:

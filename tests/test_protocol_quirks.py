@@ -73,7 +73,7 @@ def test_the_table_covers_every_service_and_is_immutable() -> None:
         LABELS["x"] = "sqs"  # type: ignore[index]
     with pytest.raises(TypeError):
         INPUT_RULES["sqs"] = INPUT_RULES["sns"]  # type: ignore[index]
-    assert service_quirks("no-such-service") == service_quirks("batch")
+    assert service_quirks("no-such-service") == service_quirks("sns")
 
 
 def test_labels_name_the_services_they_stand_for() -> None:

@@ -10,7 +10,9 @@ simplest, beside the fields the scheduler reads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Any
 
 from services.core.records import from_jsonable, to_jsonable
@@ -22,6 +24,7 @@ class ComputeEnvironmentRecord:
     arn: str
     description: dict[str, Any]  # DescribeComputeEnvironments' entry (state, status, computeResources...)
     tags: dict[str, str] = field(default_factory=dict)
+    settles_at: float | None = None  # service time (s) a CREATING/UPDATING/DELETING status settles (lifecycle.py)
 
 
 @dataclass(eq=False)
@@ -30,6 +33,7 @@ class JobQueueRecord:
     arn: str
     description: dict[str, Any]  # DescribeJobQueues' entry (state, status, priority, computeEnvironmentOrder...)
     tags: dict[str, str] = field(default_factory=dict)
+    settles_at: float | None = None  # service time (s) a CREATING/UPDATING/DELETING status settles (lifecycle.py)
 
 
 @dataclass(eq=False)
@@ -57,7 +61,18 @@ class JobRecord:
     definition_arn: str
     description: dict[str, Any]  # DescribeJobs' entry as it stands (status, attempts, container, timestamps...)
     tags: dict[str, str] = field(default_factory=dict)
-    deadline: float | None = None  # service time (s) of the next thing the scheduler owes this job (timeout, runnable limit)
+    deadline: float | None = None  # service time (s) the running attempt times out (timeout.attemptDurationSeconds)
+    kind: str = "job"  # job | array (a parent) | child (of an array) | multinode (a parent) | node (of a multinode job)
+    parent_id: str | None = None  # an array child's or a node's parent
+    depends: list[str] = field(default_factory=list)  # job ids that must succeed before this one runs
+    vcpus: float = 1.0  # what placing it takes from a compute environment (a multinode job: all its nodes)
+    memory: int = 2048  # MiB
+    seq: int = 0  # submission order in the store (FIFO within a queue)
+    runnable_at: float | None = None  # service time it last became RUNNABLE
+    runnable_deadline: float | None = None  # service time a jobStateTimeLimitAction cancels it if still RUNNABLE
+    environment_arn: str | None = None  # the compute environment it runs on (STARTING/RUNNING)
+    stop_reason: str | None = None  # why the running attempt is being stopped (TerminateJob, timeout)
+    stop_kind: str | None = None  # "terminate" | "timeout"
 
 
 @dataclass
@@ -74,13 +89,13 @@ def _plain(record: Any) -> dict[str, Any]:
     return {f.name: to_jsonable(getattr(record, f.name)) for f in fields(record)}
 
 
-_TABLES: dict[str, tuple[type, str]] = {
+_TABLES: Mapping[str, tuple[type, str]] = MappingProxyType({
     "compute_environments": (ComputeEnvironmentRecord, "arn"),
     "job_queues": (JobQueueRecord, "arn"),
     "job_definitions": (JobDefinitionRecord, "arn"),
     "scheduling_policies": (SchedulingPolicyRecord, "arn"),
     "jobs": (JobRecord, "job_id"),
-}
+})
 
 
 def dump_store(store: BatchStore) -> dict[str, Any]:
