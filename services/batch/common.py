@@ -57,6 +57,24 @@ def millis(seconds: float) -> int:
     return int(seconds * 1000)
 
 
+def describe_page(req: Params, key: str, find: Callable[[str], Any], every: Any) -> dict[str, Any]:
+    """A DescribeX answer: the records `req[key]` names (at most 100, each once, unknown ones
+    left out), or every record; paged."""
+    refs = req.get(key)
+    if refs:
+        if len(refs) > 100:
+            raise ClientException(f"{key} can contain at most 100 items")
+        found = {}
+        for ref in refs:
+            record = find(ref)
+            if record is not None:
+                found[record.arn] = record
+        records = list(found.values())
+    else:
+        records = list(every)
+    return page(records, req, described, key)
+
+
 def page(items: Sequence[T], req: Params, render: Callable[[T], Any], key: str) -> dict[str, Any]:
     """One page of `items` (maxResults 1-100, default 100) with an opaque nextToken."""
     limit = req.get("maxResults")

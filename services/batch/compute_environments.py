@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from services.batch import lifecycle, scheduler
-from services.batch.common import check_name, check_tags, described, page
+from services.batch.common import check_name, check_tags, describe_page
 from services.batch.errors import ClientException
 from services.batch.lookup import Ctx, batch_arn, compute_environment_by_ref, find_compute_environment
 from services.batch.records import ComputeEnvironmentRecord
@@ -193,16 +193,4 @@ async def delete_compute_environment(ctx: Ctx, req: Params) -> Result:
 @operations.operation("DescribeComputeEnvironments")
 async def describe_compute_environments(ctx: Ctx, req: Params) -> Result:
     lifecycle.settle_all(ctx)
-    refs = req.get("computeEnvironments")
-    if refs:
-        if len(refs) > 100:
-            raise ClientException("computeEnvironments can contain at most 100 items")
-        found = {}
-        for ref in refs:
-            record = find_compute_environment(ctx, ref)
-            if record is not None:
-                found[record.arn] = record
-        records = list(found.values())
-    else:
-        records = list(ctx.store.compute_environments.values())
-    return page(records, req, described, "computeEnvironments")
+    return describe_page(req, "computeEnvironments", lambda ref: find_compute_environment(ctx, ref), ctx.store.compute_environments.values())

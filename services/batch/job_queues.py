@@ -9,7 +9,7 @@ import copy
 from typing import Any
 
 from services.batch import lifecycle, scheduler
-from services.batch.common import check_name, check_tags, described, page
+from services.batch.common import check_name, check_tags, describe_page
 from services.batch.compute_environments import is_fargate
 from services.batch.errors import ClientException
 from services.batch.lookup import Ctx, batch_arn, find_compute_environment, find_queue, policy_by_arn, queue_by_ref
@@ -156,16 +156,4 @@ async def delete_job_queue(ctx: Ctx, req: Params) -> Result:
 @operations.operation("DescribeJobQueues")
 async def describe_job_queues(ctx: Ctx, req: Params) -> Result:
     lifecycle.settle_all(ctx)
-    refs = req.get("jobQueues")
-    if refs:
-        if len(refs) > 100:
-            raise ClientException("jobQueues can contain at most 100 items")
-        found = {}
-        for ref in refs:
-            record = find_queue(ctx, ref)
-            if record is not None:
-                found[record.arn] = record
-        records = list(found.values())
-    else:
-        records = list(ctx.store.job_queues.values())
-    return page(records, req, described, "jobQueues")
+    return describe_page(req, "jobQueues", lambda ref: find_queue(ctx, ref), ctx.store.job_queues.values())
