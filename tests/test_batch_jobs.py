@@ -59,6 +59,26 @@ def test_a_job_sees_its_environment_and_parameters_and_succeeds(batch: Any, queu
     assert other["parameters"] == {"greeting": "hi", "me": "placeholder"}
 
 
+def test_a_jobs_output_is_in_its_cloudwatch_logs_stream(own_server: Server, batch: Any, queue: str) -> None:
+    definition = make_definition(batch, ["sh", "-c", 'echo "hello $1"; echo "to stderr" >&2; echo last', "sh", "Ref::who"])
+    job_id = submit(batch, queue, definition, parameters={"who": "world"})
+    [done] = wait_for(batch, [job_id])
+    assert done["status"] == "SUCCEEDED", done
+    stream = done["container"]["logStreamName"]
+    logs = own_server.client("logs")
+    deadline = time.monotonic() + 10  # the last lines are written as the process ends: wait on the stream
+    while True:
+        events = logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=stream, startFromHead=True)["events"]
+        if len(events) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert sorted(e["message"] for e in events) == ["hello world", "last", "to stderr"]
+    assert [e["message"] for e in events if e["message"] != "to stderr"] == ["hello world", "last"]  # stdout in order
+    assert all(done["startedAt"] <= e["timestamp"] <= done["stoppedAt"] for e in events)
+    names = [s["logStreamName"] for s in logs.describe_log_streams(logGroupName="/aws/batch/job")["logStreams"]]
+    assert stream in names
+
+
 def test_a_non_zero_exit_fails_the_job_with_its_exit_code(batch: Any, queue: str) -> None:
     job_id = submit(batch, queue, make_definition(batch, ["sh", "-c", "exit 3"]))
     (found,) = wait_for(batch, job_id)
