@@ -57,6 +57,8 @@ def _constraints(shape: Shape, check: bool) -> Callable[[Any, str, list[Problem]
         return None
     sized = kind in ("string", "list", "map", "blob")
     noun = "length" if sized else "value"
+    # an enum the model documents as not case sensitive (Batch's evaluateOnExit action) is matched so
+    folded = frozenset(v.casefold() for v in enum) if enum and "n't case sensitive" in shape.documentation else None
 
     def check_value(value: Any, path: str, problems: list[Problem]) -> None:
         measure = len(value) if sized else value
@@ -64,7 +66,7 @@ def _constraints(shape: Shape, check: bool) -> Callable[[Any, str, list[Problem]
             problems.append(Problem("constraint", path, f"Member must have {noun} greater than or equal to {low}", value))
         elif high is not None and measure > high:
             problems.append(Problem("constraint", path, f"Member must have {noun} less than or equal to {high}", value))
-        elif enum and kind == "string" and value not in enum:
+        elif enum and kind == "string" and value not in enum and not (folded and value.casefold() in folded):
             allowed = ", ".join(enum)
             problems.append(Problem("constraint", path, f"Member must satisfy enum value set: [{allowed}]", value))
 

@@ -56,6 +56,19 @@ def test_constraints_of_the_model_are_checked_for_json_services(app: InProcess) 
     )
 
 
+def test_an_enum_the_model_calls_not_case_sensitive_takes_any_case(app: InProcess) -> None:
+    definition = {"jobDefinitionName": "d", "type": "container", "containerProperties": {"image": "busybox", "command": ["true"]}}
+    registered = app.call("batch", "RegisterJobDefinition", {
+        **definition, "retryStrategy": {"attempts": 2, "evaluateOnExit": [{"onExitCode": "3", "action": "Exit"}]}})
+    assert registered["revision"] == 1
+    error = error_of(app, "batch", "RegisterJobDefinition", {
+        **definition, "retryStrategy": {"attempts": 2, "evaluateOnExit": [{"onExitCode": "3", "action": "Leave"}]}})
+    assert (error.code, error.status) == ("ClientException", 400)
+    assert "Member must satisfy enum value set: [RETRY, EXIT]" in error.message
+    error = error_of(app, "batch", "CreateComputeEnvironment", {"computeEnvironmentName": "c", "type": "unmanaged"})
+    assert "Member must satisfy enum value set: [MANAGED, UNMANAGED]" in error.message  # other enums stay exact
+
+
 def test_an_unknown_operation_answers_not_implemented(app: InProcess) -> None:
     error = error_of(app, "batch", "DescribeServiceEnvironments", {})
     assert (error.code, error.status) == ("NotImplemented", 501)
