@@ -46,3 +46,42 @@ def test_a_restored_running_job_retries_and_runnable_limits_still_fire(app: InPr
             break
         app.run(asyncio.sleep(0.05))
     assert call("DescribeJobs", jobs=[waiting])["jobs"][0]["statusReason"] == "done"
+
+
+def _until(app: InProcess, call: Any, job_id: str, status: str) -> dict[str, Any]:
+    for _ in range(200):
+        (found,) = call("DescribeJobs", jobs=[job_id])["jobs"]
+        if found["status"] == status:
+            return found
+        app.run(asyncio.sleep(0.02))
+    raise AssertionError(f"{job_id} not {status}: {found['status']}")
+
+
+def test_a_restore_keeps_fair_share_history_and_a_pending_cancellation(app: InProcess) -> None:
+    call, _, definition = _world(app)
+    ce = call("CreateComputeEnvironment", computeEnvironmentName="fs", type="MANAGED", computeResources=EC2)["computeEnvironmentArn"]
+    policy = call("CreateSchedulingPolicy", name="p", fairsharePolicy={"shareDecaySeconds": 3600})["arn"]
+    queue = call("CreateJobQueue", jobQueueName="fq", priority=1, schedulingPolicyArn=policy,
+                 computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}])["jobQueueArn"]
+
+    def submit(share: str, **extra: Any) -> str:
+        return call("SubmitJob", jobName=share, jobQueue=queue, jobDefinition=definition, shareIdentifier=share,
+                    schedulingPriorityOverride=0, **extra)["jobId"]
+
+    hog = submit("busy")
+    app.settle()
+    app.advance(1000)
+    blocker = submit("other")
+    call("TerminateJob", jobId=hog, reason="done")
+    _until(app, call, blocker, "RUNNING")
+    cancelled = submit("other", dependsOn=[{"jobId": blocker}])
+    call("CancelJob", jobId=cancelled, reason="no longer wanted")
+    busy_next, fresh = submit("busy"), submit("fresh")
+    app.run(app.dispatcher.restore(app.dispatcher.snapshot()))
+    app.settle()  # the blocker's process did not survive: its slot is free again
+    _until(app, call, fresh, "RUNNING")  # the hog's 1,000 s still weigh on "busy" after the restore
+    assert call("DescribeJobs", jobs=[busy_next])["jobs"][0]["status"] == "RUNNABLE"
+    (gone,) = call("DescribeJobs", jobs=[cancelled])["jobs"]
+    assert (gone["status"], gone["statusReason"], gone["isCancelled"]) == ("FAILED", "no longer wanted", True)
+    call("TerminateJobs", jobs=[fresh, busy_next], reason="cleanup")
+    _until(app, call, fresh, "FAILED")

@@ -1,7 +1,8 @@
 """CancelJob, TerminateJob and their bulk forms, as AWS Batch documents them.
 
 CancelJob fails a job that is SUBMITTED, PENDING or RUNNABLE (isCancelled, statusReason the
-reason given); a STARTING or RUNNING job is left alone and the call still succeeds. TerminateJob
+reason given); a PENDING job only once all its dependencies have completed (it stays PENDING
+until then, as AWS documents; job_state.settle); a STARTING or RUNNING job is left alone and the call still succeeds. TerminateJob
 also stops a STARTING or RUNNING job: its process is killed and it ends FAILED with the reason
 given (isTerminated), never retried. On an array parent both act on every child; on a node,
 on its multi-node job. CancelJobs and TerminateJobs take up to 50 ids and answer per job.
@@ -16,7 +17,7 @@ from typing import Any
 
 from services.batch import job_launch, scheduler
 from services.batch.errors import ClientException
-from services.batch.job_state import NOT_STARTED, TERMINAL, Scope, set_status
+from services.batch.job_state import NOT_STARTED, TERMINAL, Scope, dependencies_ended, set_status
 from services.batch.jobs import Ctx, scope_of
 from services.batch.records import JobRecord
 from services.batch.service import operations
@@ -52,7 +53,11 @@ def cancel(scope: Scope, job: JobRecord, reason: str) -> None:
         for child in _children(scope, job):
             cancel(scope, child, reason)
         return
-    if job.description["status"] in NOT_STARTED:
+    status = job.description["status"]
+    if status == "PENDING" and not dependencies_ended(scope.store, job):
+        if job.cancel_reason is None:  # AWS: cancelled once all its dependencies have completed
+            job.cancel_reason = reason
+    elif status in NOT_STARTED:
         job.description["isCancelled"] = True
         set_status(scope, job, "FAILED", reason)
 

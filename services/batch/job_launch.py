@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from services.batch import fair_share
 from services.batch.executor import Executor, Launch, Outcome
 from services.batch.job_state import Scope, enter_runnable, nodes_of, runtime_of, set_status
 from services.batch.records import ComputeEnvironmentRecord, JobRecord
@@ -253,6 +254,7 @@ def finish(scope: Scope, job: JobRecord, attempt: Attempt, outcome: Outcome) -> 
 
     now = scope.now_ms()
     detail = _record_attempt(scope, job, attempt, outcome, attempt.task_ids[0], attempt.launches[0], now)
+    fair_share.record_spell(scope, job, attempt.started, now / 1000)
     if job.kind == "multinode":
         detail["container"].pop("logStreamName", None)
     stop_kind, stop_reason = job.stop_kind, job.stop_reason

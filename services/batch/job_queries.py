@@ -3,7 +3,9 @@
 ListJobs lists a queue's jobs (array children and nodes only under arrayJobId and
 multiNodeJobId), in one status (RUNNING when none is given), or, with filters (JOB_NAME,
 JOB_DEFINITION, BEFORE_CREATED_AT, AFTER_CREATED_AT), in any status; a value ending in `*`
-matches as a prefix.
+matches as a prefix. GetJobQueueSnapshot answers the first 100 RUNNABLE jobs in the order the
+scheduler takes them, and the vCPUs the queue's STARTING/RUNNING jobs use (by share for a
+fair-share queue: activeShareCount counts the shares using capacity, as AWS defines it).
 
 Where we knowingly differ from AWS: jobs never age out (AWS forgets ended jobs after about
 7 days); ListJobs answers in submission order.
@@ -16,7 +18,7 @@ import binascii
 import json
 from typing import Any
 
-from services.batch import lookup
+from services.batch import fair_share, lookup
 from services.batch.errors import ClientException
 from services.batch.jobs import Ctx, scope_of
 from services.batch.records import JobRecord
@@ -26,6 +28,7 @@ from services.core.context import Params, Result
 MAX_DESCRIBE = 100
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
 SNAPSHOT_JOBS = 100
+SNAPSHOT_TOP_SHARES = 20
 FILTERS = ("JOB_NAME", "JOB_DEFINITION", "BEFORE_CREATED_AT", "AFTER_CREATED_AT")
 
 
@@ -151,13 +154,33 @@ async def list_jobs(ctx: Ctx, req: Params) -> Result:
 
 @operations.operation("GetJobQueueSnapshot")
 async def get_job_queue_snapshot(ctx: Ctx, req: Params) -> Result:
-    """The first RUNNABLE jobs of a queue in the order the scheduler would take them."""
+    """The first RUNNABLE jobs of a queue in the order the scheduler would take them, and the
+    vCPUs its dispatched (STARTING/RUNNING) jobs use, in all and by share for a fair-share queue."""
     queue = lookup.queue_by_ref(ctx, req["jobQueue"])
     scope = scope_of(ctx)
-    waiting = scope.runtime.runnable.get(queue.arn, {})
-    jobs = [j for j in (ctx.store.jobs.get(job_id) for job_id in waiting) if j is not None]
-    if queue.description.get("schedulingPolicyArn"):
-        jobs.sort(key=lambda j: (-int(j.description.get("schedulingPriority") or 0), j.seq))
+    policy = fair_share.policy_of(scope, queue)
+    if policy is not None:
+        jobs = fair_share.ShareOrder(scope, queue, policy).first(SNAPSHOT_JOBS)
+    else:
+        waiting = scope.runtime.runnable.get(queue.arn, {})
+        jobs = [j for j in (ctx.store.jobs.get(job_id) for job_id in waiting) if j is not None][:SNAPSHOT_JOBS]
     now = int(ctx.clock.now() * 1000)
-    front = [{"jobArn": j.arn, "earliestTimeAtPosition": int((j.runnable_at or 0) * 1000)} for j in jobs[:SNAPSHOT_JOBS]]
-    return {"frontOfQueue": {"jobs": front, "lastUpdatedAt": now}}
+    front = [{"jobArn": j.arn, "earliestTimeAtPosition": int((j.runnable_at or 0) * 1000)} for j in jobs]
+    running = fair_share.active_units(scope, queue)
+    utilization: dict[str, Any] = {
+        "totalCapacityUsage": [{"capacityUnit": "VCPU", "quantity": float(sum(j.vcpus for j in running))}],
+        "lastUpdatedAt": now,
+    }
+    if policy is not None:
+        by_share: dict[str, float] = {}
+        for j in running:
+            share = fair_share.share_of(j)
+            by_share[share] = by_share.get(share, 0.0) + j.vcpus
+        top = sorted(by_share.items(), key=lambda item: (-item[1], item[0]))[:SNAPSHOT_TOP_SHARES]
+        utilization["fairshareUtilization"] = {
+            "activeShareCount": len(by_share),
+            "topCapacityUtilization": [
+                {"shareIdentifier": share, "capacityUsage": [{"capacityUnit": "VCPU", "quantity": vcpus}]} for share, vcpus in top
+            ],
+        }
+    return {"frontOfQueue": {"jobs": front, "lastUpdatedAt": now}, "queueUtilization": utilization}

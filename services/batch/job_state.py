@@ -8,8 +8,9 @@ Every change of status goes through `set_status`, which keeps an array parent's
 the parent (SUBMITTED -> PENDING -> SUCCEEDED | FAILED, derived from its children), and, when a
 job ends, settles the jobs that depend on it ("Dependent Job failed" when it failed).
 
-Where we knowingly differ from AWS: a PENDING job is cancelled at once (AWS waits for its
-dependencies to complete first).
+CancelJob of a PENDING job (`cancel_reason`) takes effect, as AWS documents, once all its
+dependencies have ended (SUCCEEDED or FAILED): it is then FAILED with isCancelled and the
+reason given, whatever they ended with; until then it stays PENDING.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class StoreRuntime:
     attempts: dict[str, Any] = field(default_factory=dict)  # job id -> its running attempt (job_launch.Attempt)
     timers: dict[str, Timer] = field(default_factory=dict)  # job id -> its RUNNABLE time-limit timer
     peak: dict[str, float] = field(default_factory=dict)  # compute environment ARN -> most vCPUs ever in use at once
+    history: dict[str, list[tuple[str, float, float, float]]] = field(default_factory=dict)  # queue ARN -> ended fair-share attempts (fair_share.Spell)
 
 
 @dataclass
@@ -158,9 +160,22 @@ def dependency_state(store: BatchStore, job: JobRecord) -> str:
     return "waiting" if waiting else "ready"
 
 
+def dependencies_ended(store: BatchStore, job: JobRecord) -> bool:
+    for dependency in job.depends:
+        found = store.jobs.get(dependency)
+        if found is not None and found.description["status"] not in TERMINAL:
+            return False
+    return True
+
+
 def settle(scope: Scope, job: JobRecord) -> None:
     """A SUBMITTED or PENDING unit moves on as its dependencies allow."""
     if job.description["status"] not in ("SUBMITTED", "PENDING") or not is_unit(job):
+        return
+    if job.cancel_reason is not None:
+        if dependencies_ended(scope.store, job):
+            job.description["isCancelled"] = True
+            set_status(scope, job, "FAILED", job.cancel_reason)
         return
     state = dependency_state(scope.store, job)
     if state == "failed":

@@ -73,6 +73,7 @@ class JobRecord:
     environment_arn: str | None = None  # the compute environment it runs on (STARTING/RUNNING)
     stop_reason: str | None = None  # why the running attempt is being stopped (TerminateJob, timeout)
     stop_kind: str | None = None  # "terminate" | "timeout"
+    cancel_reason: str | None = None  # CancelJob of a PENDING job: it is cancelled with this reason once its dependencies end
 
 
 @dataclass

@@ -7,22 +7,22 @@ the first usable compute environment, in its queue's computeEnvironmentOrder, wi
 (and memory, where the environment counts memory) free. A queue without a scheduling policy
 is FIFO: when its first job that could fit waits for capacity, the jobs behind it wait too
 (a job bigger than every environment of its queue never fits and stays RUNNABLE, as on AWS,
-without holding the others). A queue with a fair-share policy serves the share identifier
-whose usage, in vCPUs running, times its weightFactor is lowest (a weight of 0.25 gets 4 times
-the capacity of a weight of 1, as AWS defines it), and inside a share the highest
-schedulingPriority first, then FIFO. Disabled queues and environments hold their jobs.
+without holding the others). A queue with a fair-share policy is served in fair_share.py's
+order (share usage over shareDecaySeconds, weightFactor, schedulingPriority) and within its
+computeReservation. Disabled queues and environments hold their jobs. A job with propagateTags
+whose tags and its definition's are more than 50 together fails when it would start (when AWS
+creates its task), as AWS documents.
 
-Where we knowingly differ from AWS: fair share counts the vCPUs running now (no
-shareDecaySeconds history, no computeReservation); a jobStateTimeLimitAction applies to any
-job RUNNABLE past its maxTimeSeconds, whatever holds it.
+Where we knowingly differ from AWS: a jobStateTimeLimitAction applies to any job RUNNABLE past
+its maxTimeSeconds, whatever holds it; the statusReason of a job with too many tags to
+propagate is our wording.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from typing import TYPE_CHECKING
 
-from services.batch import lookup
+from services.batch import fair_share, lookup
 from services.batch.job_state import Scope, enter_runnable, runtime_of, set_status
 from services.batch.records import BatchStore, ComputeEnvironmentRecord, JobQueueRecord, JobRecord
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from services.batch.service import BatchService
 
 ACTIVE = ("STARTING", "RUNNING")
+MAX_TAGS = 50
+TOO_MANY_TAGS = "The job and its job definition have more than 50 tags together: they cannot be propagated to its task"
 
 
 def kick(service: BatchService, account: str, region: str) -> None:
@@ -50,9 +52,9 @@ def kick(service: BatchService, account: str, region: str) -> None:
         environments = [e for e in lookup.queue_environments(store, queue) if lookup.usable(e)]
         if not environments:
             continue
-        policy_arn = queue.description.get("schedulingPolicyArn")
-        if policy_arn:
-            _serve_fair_share(scope, queue, environments, usage, policy_arn)
+        policy = fair_share.policy_of(scope, queue)
+        if policy is not None:
+            _serve_fair_share(scope, queue, environments, usage, policy)
         else:
             _serve_fifo(scope, queue, environments, usage)
 
@@ -83,9 +85,13 @@ def _fits(job: JobRecord, environment: ComputeEnvironmentRecord, usage: dict[str
 
 
 def _place(scope: Scope, job: JobRecord, environments: list[ComputeEnvironmentRecord], usage: dict[str, list[float]]) -> str:
-    """"placed", "busy" (it fits an environment, not now) or "never" (bigger than them all)."""
+    """"placed", "busy" (it fits an environment, not now), "never" (bigger than them all) or
+    "failed" (its tags cannot be propagated to its task)."""
     for environment in environments:
         if _fits(job, environment, usage, now=True):
+            if too_many_tags(scope, job):
+                set_status(scope, job, "FAILED", TOO_MANY_TAGS)
+                return "failed"
             used = usage.setdefault(environment.arn, [0.0, 0.0])
             used[0] += job.vcpus
             used[1] += job.memory
@@ -94,6 +100,15 @@ def _place(scope: Scope, job: JobRecord, environments: list[ComputeEnvironmentRe
             _start(scope, job, environment)
             return "placed"
     return "busy" if any(_fits(job, e, usage, now=False) for e in environments) else "never"
+
+
+def too_many_tags(scope: Scope, job: JobRecord) -> bool:
+    """propagateTags: the job's and its definition's tags (the job's win on a key) go to its task
+    when the task is created; more than MAX_TAGS of them and AWS fails the job."""
+    if not job.description.get("propagateTags"):
+        return False
+    definition = scope.store.job_definitions.get(job.definition_arn)
+    return len({**(definition.tags if definition is not None else {}), **job.tags}) > MAX_TAGS
 
 
 def _start(scope: Scope, job: JobRecord, environment: ComputeEnvironmentRecord) -> None:
@@ -115,51 +130,20 @@ def _serve_fifo(scope: Scope, queue: JobQueueRecord, environments: list[ComputeE
             return  # FIFO: the ones behind it wait their turn
 
 
-def share_weight(policy: dict, share: str) -> float:
-    """The share identifier's weightFactor: an exact entry, else a matching prefix* entry, else 1."""
-    distribution = (policy.get("fairsharePolicy") or {}).get("shareDistribution") or []
-    for entry in distribution:
-        if entry["shareIdentifier"] == share:
-            return float(entry.get("weightFactor", 1.0))
-    for entry in distribution:
-        pattern = entry["shareIdentifier"]
-        if pattern.endswith("*") and fnmatch.fnmatchcase(share, pattern):
-            return float(entry.get("weightFactor", 1.0))
-    return 1.0
-
-
-def _serve_fair_share(
-    scope: Scope, queue: JobQueueRecord, environments: list[ComputeEnvironmentRecord], usage: dict[str, list[float]], policy_arn: str
-) -> None:
-    policy_record = scope.store.scheduling_policies.get(policy_arn)
-    policy = policy_record.description if policy_record is not None else {}
-    waiting = scope.runtime.runnable.get(queue.arn, {})
-    shares: dict[str, list[JobRecord]] = {}
-    for job_id in list(waiting):
-        job = scope.store.jobs.get(job_id)
-        if job is None:
-            waiting.pop(job_id, None)
-            continue
-        shares.setdefault(job.description.get("shareIdentifier") or "", []).append(job)
-    for jobs in shares.values():
-        jobs.sort(key=lambda j: (-int(j.description.get("schedulingPriority") or 0), j.seq))
-    running: dict[str, float] = {}
-    for job in _active(scope):
-        if job.queue_arn == queue.arn:
-            share = job.description.get("shareIdentifier") or ""
-            running[share] = running.get(share, 0.0) + job.vcpus
-    weights = {share: share_weight(policy, share) for share in shares}
-    while shares:
-        share = min(shares, key=lambda s: (running.get(s, 0.0) * weights[s], shares[s][0].seq))
-        job = shares[share][0]
+def _serve_fair_share(scope: Scope, queue: JobQueueRecord, environments: list[ComputeEnvironmentRecord],
+                      usage: dict[str, list[float]], policy: dict) -> None:
+    order = fair_share.ShareOrder(scope, queue, policy)
+    limit = fair_share.reserved_limit(scope, queue, policy, environments)
+    used = sum(j.vcpus for j in fair_share.active_units(scope, queue))
+    while (job := order.peek()) is not None:
+        if limit is not None and used + job.vcpus > limit + 1e-9 and any(_fits(job, e, usage, now=False) for e in environments):
+            return  # computeReservation: what is left is kept for share identifiers not active yet
         outcome = _place(scope, job, environments, usage)
         if outcome == "busy":
             return  # the share whose turn it is waits for capacity; the others wait behind it
-        shares[share].pop(0)
-        if not shares[share]:
-            del shares[share]
+        order.take(job, placed=outcome == "placed")
         if outcome == "placed":
-            running[share] = running.get(share, 0.0) + job.vcpus
+            used += job.vcpus
 
 
 # -- the RUNNABLE time limit ------------------------------------------------------------------
@@ -234,6 +218,7 @@ def restore(service: BatchService) -> None:
         scope = Scope(service, account, region, store)
         runtime = scope.runtime
         jobs = sorted(store.jobs.values(), key=lambda j: j.seq)
+        fair_share.rebuild_history(scope, jobs)
         for job in jobs:
             status = job.description["status"]
             if status in ("SUBMITTED", "PENDING"):
@@ -253,4 +238,4 @@ def restore(service: BatchService) -> None:
         kick(service, account, region)
 
 
-__all__ = ["kick", "enter_runnable", "share_weight", "arm_runnable_limit"]
+__all__ = ["kick", "enter_runnable", "arm_runnable_limit"]
