@@ -1,5 +1,7 @@
 """The rest-json protocol: operation from method + URI, members in labels,
-query string, headers and a JSON body; errors carry their HTTP status."""
+query string, headers and a JSON body (or, where the shape names a `payload` member, the
+body is that member: raw bytes for a blob, text for a string, JSON for a structure);
+errors carry their HTTP status."""
 
 from __future__ import annotations
 
@@ -28,8 +30,10 @@ class _Binding:
         self.required: list[str] = list(shape.required_members) if shape is not None else []
         self.body: Reader | None = None
         self.bound: frozenset[str] = frozenset()  # members that travel outside the body
+        self.payload: tuple[str, str, Reader | None] | None = None  # (member, its type, reader of a structure)
         if shape is None:
             return
+        payload = shape.serialization.get("payload")
         body_members = {}
         for name, member in shape.members.items():
             location = member.serialization.get("location")
@@ -42,10 +46,13 @@ class _Binding:
                 self.query.append((name, wire, reader, is_list))
             elif location == "header":
                 self.headers.append((name, wire.lower(), text_reader(member, check)))
+            elif name == payload:
+                kind = member.type_name
+                self.payload = (name, kind, json_reader(member, check) if kind == "structure" else None)
             else:
                 body_members[name] = member
         self.bound = frozenset(n for n, *_ in (*self.labels, *self.query, *self.headers))
-        if body_members:
+        if body_members and self.payload is None:
             self.body = json_reader(shape, check)
 
 
@@ -77,6 +84,8 @@ class RestJsonProtocol(Protocol):
         if not path.startswith(self._prefixes):
             return None
         for route in self._routes_by_method.get(request.method, ()):
+            if route.query and not all(pair in request.query for pair in route.query):
+                continue
             found = route.pattern.match(path)
             if found:
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
@@ -96,6 +105,14 @@ class RestJsonProtocol(Protocol):
             problems.extend(p for p in body_problems if p.kind != "missing" or p.path not in bound)
             if value is not INVALID:
                 params.update(value)
+        if binding.payload is not None and (request.body or binding.payload[1] == "blob"):
+            name, kind, reader = binding.payload  # an empty blob payload is an empty blob (InvokeAsync's InvokeArgs)
+            if reader is not None:
+                value = reader(decode_json_object(request.body), name, problems)
+                if value is not INVALID:
+                    params[name] = value
+            else:
+                params[name] = request.body.decode("utf-8", "replace") if kind == "string" else request.body
         labels: dict[str, str] = route.get("labels", {})
         for name, wire, reader in binding.labels:
             if labels.get(wire):
@@ -124,7 +141,8 @@ class RestJsonProtocol(Protocol):
         shape = operation.output_shape
         headers: list[tuple[str, str]] = []
         body = result
-        if shape is not None and any(m.serialization.get("location") for m in shape.members.values()):
+        payload = shape.serialization.get("payload") if shape is not None else None
+        if shape is not None and (payload or any(m.serialization.get("location") for m in shape.members.values())):
             body = {}
             for name, value in result.items():
                 member = shape.members.get(name)
@@ -135,6 +153,13 @@ class RestJsonProtocol(Protocol):
                     status = int(value)
                 else:
                     body[name] = value
+        if payload:
+            value = body.get(payload)
+            kind = shape.members[payload].type_name
+            if kind in ("blob", "string"):
+                data = value if isinstance(value, bytes) else (value or "").encode("utf-8")
+                return HttpResponse(status, data, headers, content_type=self.content_type)
+            return HttpResponse(status, json_dumps(value if value is not None else {}), headers, content_type=self.content_type)
         return HttpResponse(status, json_dumps(body), headers, content_type=self.content_type)
 
     def serialize_error(self, error: AwsError, request_id: str) -> HttpResponse:

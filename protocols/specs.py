@@ -15,7 +15,7 @@ from protocols.loader import load_service_model
 from protocols.model import OperationModel, ServiceModel
 from protocols.quirks import service_quirks
 
-SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch", "logs")
+SERVICE_NAMES: tuple[str, ...] = ("sqs", "sns", "stepfunctions", "batch", "logs", "lambda")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class RestRoute:
     regex: str
     literal_length: int  # longer literal prefixes win when several routes match
     first_segment: str  # "/v1/": a cheap test before any regex
+    query: tuple[tuple[str, str], ...] = ()  # literal query pairs of the URI ("?find=LayerVersion"): required, and more specific
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -75,7 +76,8 @@ class ServiceSpec:
 
 
 def _compile_route(operation: OperationModel) -> RestRoute:
-    uri = operation.http["requestUri"].split("?", 1)[0]
+    uri, _, literal_query = operation.http["requestUri"].partition("?")
+    query = tuple((key, value) for key, _, value in (pair.partition("=") for pair in literal_query.split("&") if pair))
     pattern = ""
     literal = 0
     for part in re.split(r"(\{[^}]+\})", uri):
@@ -87,7 +89,7 @@ def _compile_route(operation: OperationModel) -> RestRoute:
             literal += len(part)
             pattern += re.escape(part)
     first = "/" + uri.lstrip("/").split("/", 1)[0] + "/"
-    return RestRoute(operation.name, operation.http.get("method", "POST"), f"^{pattern}/?$", literal, first)
+    return RestRoute(operation.name, operation.http.get("method", "POST"), f"^{pattern}/?$", literal, first, query)
 
 
 @cache
@@ -100,7 +102,7 @@ def service_spec(name: str) -> ServiceSpec:
         spec.query_model = ServiceModel(build_query_model(raw), service_name=name)
     if spec.protocol == "rest-json":
         routes = [_compile_route(model.operation_model(op)) for op in model.operation_names]
-        spec.routes = sorted(routes, key=lambda r: -r.literal_length)
+        spec.routes = sorted(routes, key=lambda r: (-r.literal_length, -len(r.query)))
     return spec
 
 
