@@ -62,6 +62,7 @@ QUIRKS: Mapping[str, ServiceQuirks] = MappingProxyType({
     # JobDetail requires startedAt, yet AWS answers none for a job that never started
     "batch": ServiceQuirks(omitted_required=MappingProxyType({"DescribeJobs": frozenset({"startedAt"})})),
     "logs": PLAIN,
+    "lambda": PLAIN,
 })
 
 # A signing name or Host label -> the botocore service name it stands for

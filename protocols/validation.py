@@ -86,6 +86,7 @@ SerializationException = declare_error("SerializationException", 400, True)
 InvalidQueryParameter = declare_error("InvalidQueryParameter", 400, True)
 BatchClientException = declare_error("ClientException", 400, True)
 LogsInvalidParameter = declare_error("InvalidParameterException", 400, True)
+LambdaInvalidRequestContent = declare_error("InvalidRequestContentException", 400, True)
 
 INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     "sqs": InputRules(
@@ -99,4 +100,5 @@ INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     "stepfunctions": InputRules(ValidationException, ValidationException, SerializationException, "coral", True),
     "batch": InputRules(BatchClientException, BatchClientException, SerializationException, "coral", True),
     "logs": InputRules(LogsInvalidParameter, LogsInvalidParameter, SerializationException, "coral", True),
+    "lambda": InputRules(ValidationException, ValidationException, LambdaInvalidRequestContent, "coral", True),
 })

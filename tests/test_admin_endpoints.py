@@ -23,7 +23,7 @@ from tests.raw_http import send
 from tests.sfn_helpers import wait_for_pollers
 from tests.sqs_helpers import wait_for_long_polls
 
-SERVICES = {"sqs", "sns", "stepfunctions", "batch", "logs"}
+SERVICES = {"sqs", "sns", "stepfunctions", "batch", "logs", "lambda"}
 
 
 def error_of(call: Any, **params: Any) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def test_server_with_only_sqs_reports_others_disabled_and_refuses_them(tmp_path:
     try:
         status, body = only_sqs.admin("GET", "/_localstack/health")
         assert status == 200, body
-        expected = {"sqs": "running", "sns": "disabled", "stepfunctions": "disabled", "batch": "disabled", "logs": "disabled"}
+        expected = {"sqs": "running", "sns": "disabled", "stepfunctions": "disabled", "batch": "disabled", "logs": "disabled", "lambda": "disabled"}
         assert body["services"] == expected, body
 
         refused = error_of(only_sqs.client("sns").list_topics)

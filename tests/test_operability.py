@@ -55,7 +55,7 @@ def test_localstack_health_says_running(own: Server) -> None:
     status, body = own.admin("GET", "/_localstack/health")
     assert status == 200
     assert body == {
-        "services": {"sqs": "running", "sns": "running", "stepfunctions": "running", "batch": "running", "logs": "running"},
+        "services": {"sqs": "running", "sns": "running", "stepfunctions": "running", "batch": "running", "logs": "running", "lambda": "running"},
         "edition": "community",
         "version": "0.1.0",
     }

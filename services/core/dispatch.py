@@ -29,7 +29,7 @@ OutputValidator = Callable[[str, str, Result], list[str]]  # problems with a res
 ServiceFactory = Callable[[ServiceEnv], Service[Any]]
 
 # the service namespace in an ARN -> the service's botocore name
-ARN_SERVICES = MappingProxyType({"states": "stepfunctions", "sqs": "sqs", "sns": "sns", "batch": "batch", "logs": "logs"})
+ARN_SERVICES = MappingProxyType({"states": "stepfunctions", "sqs": "sqs", "sns": "sns", "batch": "batch", "logs": "logs", "lambda": "lambda"})
 
 
 class ServiceNotEnabled(AwsError):
