@@ -61,6 +61,8 @@ def test_an_enum_the_model_calls_not_case_sensitive_takes_any_case(app: InProces
     registered = app.call("batch", "RegisterJobDefinition", {
         **definition, "retryStrategy": {"attempts": 2, "evaluateOnExit": [{"onExitCode": "3", "action": "Exit"}]}})
     assert registered["revision"] == 1
+    [described] = app.call("batch", "DescribeJobDefinitions", {"jobDefinitions": [registered["jobDefinitionArn"]]})["jobDefinitions"]
+    assert described["retryStrategy"]["evaluateOnExit"][0]["action"] == "Exit"  # kept as given
     error = error_of(app, "batch", "RegisterJobDefinition", {
         **definition, "retryStrategy": {"attempts": 2, "evaluateOnExit": [{"onExitCode": "3", "action": "Leave"}]}})
     assert (error.code, error.status) == ("ClientException", 400)

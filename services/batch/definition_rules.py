@@ -100,10 +100,7 @@ def retry_strategy(raw: dict[str, Any]) -> dict[str, Any]:
             value = rule.get(field)
             if value is not None and (len(value) > 512 or not pattern.fullmatch(value)):
                 raise ClientException(f"evaluateOnExit.{field} {value} is invalid")
-    result = dict(raw)
-    if rules:
-        result["evaluateOnExit"] = [{**rule, "action": rule["action"].upper()} for rule in rules]
-    return result
+    return dict(raw)  # the action as given (AWS matches it ignoring case; job_launch does too)
 
 
 def timeout(raw: dict[str, Any]) -> dict[str, Any]:
