@@ -246,7 +246,10 @@ def _json_list(shape: Shape, check: bool) -> Reader:
             return _type_problem(problems, path, "a list", value)
         out = []
         for index, item in enumerate(value, 1):
-            result = item_reader(item, f"{path}.{index}.member", problems) if item is not None else None
+            if item is None:  # no model list is sparse: a null member is refused, never passed on
+                problems.append(Problem("missing", f"{path}.{index}.member", "Member must not be null"))
+                continue
+            result = item_reader(item, f"{path}.{index}.member", problems)
             if result is not INVALID:
                 out.append(result)
         return out
@@ -264,7 +267,10 @@ def _json_map(shape: Shape, check: bool) -> Reader:
         out = {}
         for key, item in value.items():
             k = key_reader(key, f"{path}.key", problems)
-            v = value_reader(item, f"{path}.{key}", problems) if item is not None else None
+            if item is None:  # no model map is sparse either
+                problems.append(Problem("missing", f"{path}.{key}", "Member must not be null"))
+                continue
+            v = value_reader(item, f"{path}.{key}", problems)
             if k is not INVALID and v is not INVALID:
                 out[k] = v
         return out

@@ -161,6 +161,10 @@ async def update_compute_environment(ctx: Ctx, req: Params) -> Result:
     for key in ("updatePolicy", "context", "ecsSettings"):
         if req.get(key) is not None:
             changes[key] = {**description.get(key, {}), **req[key]} if key == "updatePolicy" else copy.deepcopy(req[key])
+    if req.get("eksConfiguration"):
+        if "eksConfiguration" not in description:
+            raise ClientException("eksConfiguration can only be updated on an EKS compute environment")
+        changes["eksConfiguration"] = {**description["eksConfiguration"], **copy.deepcopy(req["eksConfiguration"])}
     if req.get("serviceRole"):
         changes["serviceRole"] = req["serviceRole"]
     if req.get("state"):

@@ -81,6 +81,17 @@ def resources(container: dict[str, Any], fargate: bool) -> tuple[float | None, f
     return vcpus, memory
 
 
+def environment(variables: list[dict[str, Any]] | None) -> None:
+    """A container's environment (definition or containerOverrides): every variable is a
+    name and a value, and the AWS_BATCH prefix is Batch's own."""
+    for variable in variables or []:
+        name, value = variable.get("name"), variable.get("value")
+        if not name or value is None:
+            raise ClientException("Environment variables must have a name and a value")
+        if name.startswith("AWS_BATCH"):
+            raise ClientException(f"Environment variable names starting with AWS_BATCH are reserved: {name}")
+
+
 def _canonical(value: str) -> str:
     number = _number(value, "VCPU")
     return str(int(number)) if number == int(number) else str(number)

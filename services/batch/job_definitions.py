@@ -33,15 +33,15 @@ def _eks(raw: dict[str, Any]) -> dict[str, Any]:
     return properties
 
 
-def _container(raw: dict[str, Any], fargate: bool, *, node: bool = False) -> dict[str, Any]:
+def _container(raw: dict[str, Any], fargate: bool, region: str, *, node: bool = False) -> dict[str, Any]:
     container = copy.deepcopy(raw)
     if not container.get("image") and not node:
         raise ClientException("containerProperties.image must be specified")
     rules.resources(container, fargate)
-    names = [variable.get("name") for variable in container.get("environment") or []]
-    for name in names:
-        if name and name.startswith("AWS_BATCH"):
-            raise ClientException(f"Environment variable names starting with AWS_BATCH are reserved: {name}")
+    rules.environment(container.get("environment"))
+    _check_log_configuration(container.get("logConfiguration"), region)
+    if container.get("secrets"):
+        raise ClientException("stepstack does not support secrets yet (it has no Secrets Manager or SSM Parameter Store)")
     for key in _CONTAINER_LISTS:
         container.setdefault(key, [])
     if fargate:
@@ -52,6 +52,29 @@ def _container(raw: dict[str, Any], fargate: bool, *, node: bool = False) -> dic
             "fargatePlatformConfiguration and networkConfiguration are only applicable to jobs running on Fargate resources"
         )
     return container
+
+
+_AWSLOGS_OPTIONS = frozenset({"awslogs-group", "awslogs-stream-prefix", "awslogs-region", "awslogs-create-group"})
+
+
+def _check_log_configuration(config: dict[str, Any] | None, region: str) -> None:
+    """Only the awslogs driver exists here (output goes to stepstack's CloudWatch Logs):
+    its group and stream prefix are used (job_launch.py), the others are refused."""
+    if not config:
+        return
+    driver = config.get("logDriver")
+    if driver != "awslogs":
+        raise ClientException(f"stepstack does not support the log driver {driver} yet (only awslogs)")
+    if config.get("secretOptions"):
+        raise ClientException("stepstack does not support logConfiguration.secretOptions yet")
+    options = config.get("options") or {}
+    unknown = sorted(set(options) - _AWSLOGS_OPTIONS)
+    if unknown:
+        raise ClientException(f"stepstack does not support the awslogs options {', '.join(unknown)} yet")
+    if options.get("awslogs-create-group", "true").lower() not in ("true", "false"):
+        raise ClientException("awslogs-create-group must be true or false")
+    if options.get("awslogs-region", region) != region:
+        raise ClientException(f"stepstack does not support awslogs-region {options['awslogs-region']} yet (only the job's own region)")
 
 
 @operations.operation("RegisterJobDefinition")
@@ -81,7 +104,7 @@ async def register_job_definition(ctx: Ctx, req: Params) -> Result:
             raise ClientException("nodeProperties can only be specified for multinode job definitions")
         if not req.get("containerProperties"):
             raise ClientException("containerProperties must be specified for container job definitions")
-        description["containerProperties"] = _container(req["containerProperties"], fargate)
+        description["containerProperties"] = _container(req["containerProperties"], fargate, ctx.region)
     else:
         if req.get("containerProperties"):
             raise ClientException("containerProperties can't be specified for multinode job definitions; use nodeProperties")
@@ -90,7 +113,7 @@ async def register_job_definition(ctx: Ctx, req: Params) -> Result:
         if fargate:
             raise ClientException("multinode job definitions are not supported on Fargate resources")
         description["nodeProperties"] = rules.node_properties(
-            req["nodeProperties"], lambda container: _container(container, False, node=True)
+            req["nodeProperties"], lambda container: _container(container, False, ctx.region, node=True)
         )
     description["parameters"] = dict(req.get("parameters") or {})
     if req.get("retryStrategy") is not None:

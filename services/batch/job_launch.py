@@ -87,9 +87,17 @@ def _launch(scope: Scope, job: JobRecord, container: dict[str, Any], environment
         command=substitute(list(container.get("command") or []), parameters),
         environment=variables, image=container.get("image", ""),
         account=scope.account, region=scope.region,
-        log_stream=f"{definition_name(job)}/default/{task_id}",
+        **_log_target(scope, job, container, task_id),
         vcpus=float(container.get("vcpus") or 1), memory=int(container.get("memory") or 2048),
     )
+
+
+def _log_target(scope: Scope, job: JobRecord, container: dict[str, Any], task_id: str) -> dict[str, str]:
+    """Where the awslogs driver writes: the definition's awslogs-group (default /aws/batch/job)
+    and a stream `<awslogs-stream-prefix or definition name>/default/<task id>`."""
+    options = (container.get("logConfiguration") or {}).get("options") or {}
+    prefix = options.get("awslogs-stream-prefix") or definition_name(job)
+    return {"log_group": options.get("awslogs-group") or "/aws/batch/job", "log_stream": f"{prefix}/default/{task_id}"}
 
 
 def _task_arn(scope: Scope, task_id: str) -> str:

@@ -52,12 +52,10 @@ def override_container(base: dict[str, Any], overrides: dict[str, Any] | None) -
     if overrides.get("command") is not None:
         container["command"] = list(overrides["command"])
     if overrides.get("environment"):
+        rules.environment(overrides["environment"])
         merged = {e["name"]: e for e in container.get("environment") or [] if "name" in e}
         for variable in overrides["environment"]:
-            name = variable.get("name", "")
-            if name.startswith("AWS_BATCH"):
-                raise ClientException(f"Environment variable names starting with AWS_BATCH are reserved: {name}")
-            merged[name] = dict(variable)
+            merged[variable["name"]] = dict(variable)
         container["environment"] = list(merged.values())
     if overrides.get("resourceRequirements"):
         merged = {r["type"]: r for r in container.get("resourceRequirements") or []}
@@ -157,11 +155,25 @@ def _child_depends(parent_id: str, index: int, depends_on: list[dict[str, Any]])
     return found
 
 
+_UNSUPPORTED_OVERRIDES = ("eksPropertiesOverride", "ecsPropertiesOverride", "consumableResourcePropertiesOverride")
+
+
+def _refuse_unsupported_overrides(req: Params) -> None:
+    """Overrides of what stepstack does not run (EKS and ECS-properties jobs, consumable
+    resources) are refused, never dropped."""
+    entries = [req, *((req.get("nodeOverrides") or {}).get("nodePropertyOverrides") or [])]
+    for entry in entries:
+        for key in _UNSUPPORTED_OVERRIDES:
+            if entry.get(key):
+                raise ClientException(f"stepstack does not support {key} yet")
+
+
 @operations.operation("SubmitJob")
 async def submit_job(ctx: Ctx, req: Params) -> Result:
     from services.batch.common import check_name, check_tags
 
     name = check_name(req["jobName"], "jobName")
+    _refuse_unsupported_overrides(req)
     queue = lookup.queue_by_ref(ctx, req["jobQueue"])
     if queue.description.get("state") != "ENABLED":
         raise ClientException(f"Job queue {queue.arn} is not in ENABLED state and cannot accept jobs")

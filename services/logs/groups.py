@@ -12,7 +12,7 @@ from services.core.arns import build_arn, parse_arn
 from services.core.context import Params, RequestContext, Result
 from services.logs.errors import (
     BAD_TOKEN, GROUP_EXISTS, GROUP_NOT_FOUND, STREAM_EXISTS, STREAM_NOT_FOUND, InvalidParameterException,
-    ResourceAlreadyExistsException, ResourceNotFoundException, TooManyTagsException,
+    ResourceAlreadyExistsException, ResourceNotFoundException, TooManyTagsException, ValidationException,
 )
 from services.logs.records import LogGroupRecord, LogsStore, LogStreamRecord
 from services.logs.service import operations
@@ -142,8 +142,16 @@ async def create_log_group(ctx: Ctx, req: Params) -> Result:
 
 @operations.operation("DeleteLogGroup")
 async def delete_log_group(ctx: Ctx, req: Params) -> Result:
-    require_group(ctx, req["logGroupName"])
+    if require_group(ctx, req["logGroupName"]).deletion_protection:
+        raise ValidationException("Cannot delete log group with deletion protection enabled. Disable deletion protection first.")
     del ctx.store.groups[req["logGroupName"]]
+    return {}
+
+
+@operations.operation("PutLogGroupDeletionProtection")
+async def put_log_group_deletion_protection(ctx: Ctx, req: Params) -> Result:
+    group = group_of(ctx, {"logGroupIdentifier": req["logGroupIdentifier"]})
+    group.deletion_protection = bool(req["deletionProtectionEnabled"])
     return {}
 
 
