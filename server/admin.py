@@ -145,7 +145,13 @@ def admin_routes(app: StepstackApp) -> list[Route]:
             return _error("NotFound", "No such stepstack endpoint.", 404)
         query = {"Account": settings.account_id, "Region": settings.region, **request.query_params}
         try:
-            return _json(service.inspect(view, query))
+            view_result = service.inspect(view, query)
+        except AwsError as error:
+            return _error(error.code, error.message, error.status)
+        try:
+            if isinstance(view_result, bytes):  # a download (Lambda's code): the bytes themselves
+                return Response(view_result, media_type="application/zip")
+            return _json(view_result)
         except AwsError as error:
             return _error(error.code, error.message, error.status)
 

@@ -44,6 +44,8 @@ class StepstackApp:
                 "batch_executor": settings.batch_executor,
                 "batch_workdir": settings.batch_workdir,
                 "batch_keep_workdirs": settings.batch_keep_workdirs,
+                "lambda_max_environments": settings.lambda_max_environments,
+                "lambda_endpoint": f"http://{_reachable(settings.host)}:{settings.port}",
             },
         )
         self.router = Router(specs)
@@ -111,6 +113,14 @@ class StepstackApp:
             await self._lifespan(receive, send)
         else:
             await self.admin(scope, receive, send)
+
+
+def _reachable(host: str) -> str:
+    """The address functions inside use to reach this server (a wildcard bind is reachable on
+    the loopback)."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def build_app(settings: Settings | None = None) -> StepstackApp:

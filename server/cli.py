@@ -31,6 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
             log_format=args.log_format,
             sqs_realism=args.sqs_realism,
             batch_executor=args.batch_executor,
+            lambda_max_environments=args.lambda_max_environments,
         )
     except SettingsError as exc:
         print(f"stepstack: {exc}", file=sys.stderr)
@@ -110,6 +111,8 @@ def parser() -> argparse.ArgumentParser:
                        help="share of standard-queue receives that duplicate or reorder, 0-1 (STEPSTACK_SQS_REALISM, default 0)")
         p.add_argument("--batch-executor", choices=("process", "docker"), default=default,
                        help="what runs Batch jobs: processes on this machine or Docker containers (STEPSTACK_BATCH_EXECUTOR, default process)")
+        p.add_argument("--lambda-max-environments", type=int, default=default,
+                       help="Lambda execution environments alive at once (STEPSTACK_LAMBDA_MAX_ENVIRONMENTS, default 32)")
     cov = sub.add_parser("coverage", help="write docs/coverage.md from the registered handlers")
     cov.add_argument("--output", default="docs/coverage.md", help="file to write, or - for stdout")
     cov.add_argument("--check", action="store_true", help="fail if the file is not up to date")

@@ -37,6 +37,7 @@ class Settings:
     batch_executor: str = "process"  # process | docker: what runs Batch job attempts (services/batch/executors.py)
     batch_workdir: str | None = None  # where job attempts get their working directories (default: a temporary one)
     batch_keep_workdirs: bool = False  # keep each attempt's working directory after it ends
+    lambda_max_environments: int = 32  # Lambda execution environments (processes) alive at once, machine-wide
 
     def __post_init__(self) -> None:
         unknown = set(self.services) - set(SERVICE_NAMES)
@@ -54,6 +55,8 @@ class Settings:
             raise SettingsError(f"STEPSTACK_SQS_REALISM must be a rate from 0 to 1, got {self.sqs_realism}")
         if self.batch_executor not in ("process", "docker"):
             raise SettingsError(f"unknown Batch executor {self.batch_executor!r} (process or docker)")
+        if self.lambda_max_environments < 1:
+            raise SettingsError(f"STEPSTACK_LAMBDA_MAX_ENVIRONMENTS must be at least 1, got {self.lambda_max_environments}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"unknown log format {self.log_format!r} (text or json)")
 
@@ -72,7 +75,7 @@ class Settings:
 
 def _convert(name: str, raw: str) -> Any:
     try:
-        if name in ("port", "max_body_bytes", "seed"):
+        if name in ("port", "max_body_bytes", "seed", "lambda_max_environments"):
             return int(raw)
         if name in ("time_scale", "sqs_realism"):
             return float(raw)

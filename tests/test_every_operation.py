@@ -25,7 +25,7 @@ from tests.conftest import ROOT, Server, start_server, stop_server
 from tests.raw_http import FORM, SQS_JSON, RawResponse, send
 from tests.shape_values import example_input
 
-SERVICES = ("sqs", "sns", "stepfunctions", "batch", "logs")
+SERVICES = ("sqs", "sns", "stepfunctions", "batch", "logs", "lambda")
 COVERAGE = ROOT / "docs" / "coverage.md"
 ROLE = "arn:aws:iam::000000000000:role/r"
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
@@ -202,10 +202,45 @@ def batch_world(batch: Any) -> dict[str, Any]:
     return v
 
 
+def lambda_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def lambda_world(lam: Any) -> dict[str, Any]:
+    """A function with version 1, an alias, a permission, reserved concurrency and an invoke
+    config, and a layer version with a permission of its own."""
+    v: dict[str, Any] = {"fn": "every", "zip": lambda_zip(), "role": ROLE}
+    v["fn_arn"] = lam.create_function(FunctionName="every", Runtime="python3.12", Role=ROLE, Handler="handler.handler",
+                                      Code={"ZipFile": v["zip"]}, Tags={"k": "v"})["FunctionArn"]
+    lam.publish_version(FunctionName="every")
+    lam.create_alias(FunctionName="every", Name="every-alias", FunctionVersion="1")
+    lam.add_permission(FunctionName="every", StatementId="every", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    lam.put_function_concurrency(FunctionName="every", ReservedConcurrentExecutions=5)
+    lam.put_function_event_invoke_config(FunctionName="every", MaximumRetryAttempts=1)
+    v["layer_arn"] = lam.publish_layer_version(LayerName="every", Content={"ZipFile": v["zip"]})["LayerVersionArn"]
+    lam.add_layer_version_permission(LayerName="every", VersionNumber=1, StatementId="every", Action="lambda:GetLayerVersion", Principal="*")
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=lam.meta.endpoint_url, region_name=lam.meta.region_name,
+                       aws_access_key_id="000000000000", aws_secret_access_key="test")
+    for name in ("every-mapped", "every-free"):
+        sqs.create_queue(QueueName=name)
+    v["free_queue_arn"] = f"arn:aws:sqs:{lam.meta.region_name}:000000000000:every-free"
+    v["esm"] = lam.create_event_source_mapping(
+        EventSourceArn=f"arn:aws:sqs:{lam.meta.region_name}:000000000000:every-mapped", FunctionName="every", Enabled=False)["UUID"]
+    return v
+
+
 # A service's first operations may need none; its first resources need a world here.
 WORLDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "sqs": sqs_world, "stepfunctions": stepfunctions_world, "sns": sns_world, "logs": logs_world,
-    "batch": batch_world,
+    "batch": batch_world, "lambda": lambda_world,
 }
 
 # Top-level members that name a resource, by member name, pointed at the world's.
@@ -226,6 +261,7 @@ RESOURCES = {
     "ResourceArn": "$topic",
     "logGroupName": "$group",
     "logStreamName": "$stream",
+    "FunctionName": "$fn",
 }
 
 # What an operation needs beyond its required members and resources: values with
@@ -302,6 +338,7 @@ VALID: dict[str, dict[str, Any]] = {
     "logs.ListTagsForResource": {"resourceArn": "$group_arn"},
     "logs.PutLogEvents": {"logEvents": "$events"},
     "logs.PutRetentionPolicy": {"retentionInDays": 7},
+    "logs.PutLogGroupDeletionProtection": {"logGroupIdentifier": "$group", "deletionProtectionEnabled": True},
     "logs.TagLogGroup": {"tags": {"a": "b"}},
     "logs.TagResource": {"resourceArn": "$group_arn", "tags": {"a": "b"}},
     "logs.UntagLogGroup": {"tags": ["k"]},
@@ -333,6 +370,33 @@ VALID: dict[str, dict[str, Any]] = {
     "batch.CancelJobs": {"jobs": ["$job"], "reason": "every"},
     "batch.TerminateJobs": {"jobs": ["$job"], "reason": "every"},
     "batch.GetJobQueueSnapshot": {"jobQueue": "$queue"},
+    "lambda.CreateFunction": {"FunctionName": "every-new", "Runtime": "python3.12", "Role": "$role", "Handler": "handler.handler", "Code": {"ZipFile": "$zip"}},
+    "lambda.UpdateFunctionCode": {"ZipFile": "$zip"},
+    "lambda.UpdateFunctionConfiguration": {"Timeout": 10},
+    "lambda.CreateAlias": {"Name": "every-new", "FunctionVersion": "1"},
+    "lambda.GetAlias": {"Name": "every-alias"},
+    "lambda.UpdateAlias": {"Name": "every-alias", "FunctionVersion": "$LATEST"},
+    "lambda.DeleteAlias": {"Name": "every-alias"},
+    "lambda.CreateEventSourceMapping": {"EventSourceArn": "$free_queue_arn"},
+    "lambda.GetEventSourceMapping": {"UUID": "$esm"},
+    "lambda.UpdateEventSourceMapping": {"UUID": "$esm", "BatchSize": 5},
+    "lambda.DeleteEventSourceMapping": {"UUID": "$esm"},
+    "lambda.AddPermission": {"StatementId": "every-new", "Action": "lambda:InvokeFunction", "Principal": "*"},
+    "lambda.RemovePermission": {"StatementId": "every"},
+    "lambda.PutFunctionConcurrency": {"ReservedConcurrentExecutions": 10},
+    "lambda.PutFunctionEventInvokeConfig": {"MaximumRetryAttempts": 2},
+    "lambda.UpdateFunctionEventInvokeConfig": {"MaximumEventAgeInSeconds": 120},
+    "lambda.TagResource": {"Resource": "$fn_arn", "Tags": {"a": "b"}},
+    "lambda.UntagResource": {"Resource": "$fn_arn", "TagKeys": ["k"]},
+    "lambda.ListTags": {"Resource": "$fn_arn"},
+    "lambda.PublishLayerVersion": {"LayerName": "every", "Content": {"ZipFile": "$zip"}, "CompatibleRuntimes": ["python3.12"]},
+    "lambda.GetLayerVersion": {"LayerName": "every", "VersionNumber": 1},
+    "lambda.GetLayerVersionByArn": {"Arn": "$layer_arn"},
+    "lambda.DeleteLayerVersion": {"LayerName": "every", "VersionNumber": 1},
+    "lambda.ListLayerVersions": {"LayerName": "every"},
+    "lambda.AddLayerVersionPermission": {"LayerName": "every", "VersionNumber": 1, "StatementId": "every-new", "Action": "lambda:GetLayerVersion", "Principal": "111111111111"},
+    "lambda.GetLayerVersionPolicy": {"LayerName": "every", "VersionNumber": 1},
+    "lambda.RemoveLayerVersionPermission": {"LayerName": "every", "VersionNumber": 1, "StatementId": "every"},
 }
 
 

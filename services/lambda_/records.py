@@ -33,8 +33,10 @@ class FunctionRecord:
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> AliasConfiguration (RoutingConfig...)
     reserved_concurrency: int | None = None
     event_invoke_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # qualifier -> FunctionEventInvokeConfig
-    policy: list[dict[str, Any]] = field(default_factory=list)  # resource-policy statements (AddPermission)
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # qualifier ("" unqualified) -> {"Statement": [...], "RevisionId": ...}
     tags: dict[str, str] = field(default_factory=dict)
+    created_at: float = 0.0  # service time of CreateFunction
+    published_from: str | None = None  # $LATEST's RevisionId when the last version was published from it
 
 
 @dataclass(eq=False)
@@ -44,7 +46,9 @@ class LayerVersionRecord:
     arn: str  # arn:aws:lambda:<region>:<account>:layer:<name>:<version>
     config: dict[str, Any]  # GetLayerVersion's answer (Content without Location, CompatibleRuntimes, ...)
     code_sha256: str
-    policy: list[dict[str, Any]] = field(default_factory=list)
+    policy: list[dict[str, Any]] = field(default_factory=list)  # AddLayerVersionPermission's statements
+    policy_revision: str | None = None
+    deleted: bool = False  # DeleteLayerVersion: gone from the API, kept while a function version uses it
 
 
 @dataclass
@@ -54,6 +58,7 @@ class LambdaStore:
     next_layer_version: dict[str, int] = field(default_factory=dict)  # layer name -> next version (never reused)
     code: dict[str, bytes] = field(default_factory=dict)  # SHA-256 hex -> zip
     pending_invocations: list[dict[str, Any]] = field(default_factory=list)  # asynchronous invocations not yet done (due_at...)
+    event_source_mappings: dict[str, dict[str, Any]] = field(default_factory=dict)  # UUID -> EventSourceMappingConfiguration
 
 
 def _plain(record: Any) -> dict[str, Any]:
@@ -67,13 +72,15 @@ def dump_store(store: LambdaStore) -> dict[str, Any]:
         "next_layer_version": dict(store.next_layer_version),
         "code": to_jsonable(store.code),
         "pending_invocations": to_jsonable(store.pending_invocations),
+        "event_source_mappings": to_jsonable(store.event_source_mappings),
     }
 
 
 def load_store(data: dict[str, Any]) -> LambdaStore:
     data = from_jsonable(data)
     store = LambdaStore(next_layer_version=dict(data.get("next_layer_version", {})), code=dict(data.get("code", {})),
-                        pending_invocations=list(data.get("pending_invocations", [])))
+                        pending_invocations=list(data.get("pending_invocations", [])),
+                        event_source_mappings=dict(data.get("event_source_mappings", {})))
     for raw in data.get("functions", []):
         versions = [FunctionVersionRecord(**v) for v in raw.pop("versions")]
         function = FunctionRecord(**raw)

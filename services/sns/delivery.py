@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.core.deferred import resolve
 from services.core.errors import AwsError
-from services.sns.envelope import base_url, envelope, envelope_text, iso_now, to_text
+from services.sns.envelope import base_url, envelope, envelope_text, iso_now, lambda_event, to_text
 from services.sns.http_client import post
 from services.sns.records import DeliveryRecord, SubscriptionRecord, TopicRecord
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from services.sns.service import SnsService
 
 RECENT = 1000  # deliveries kept per store for inspection (pending retries are always kept)
-RECORDED_ONLY = frozenset({"email", "email-json", "sms", "application", "lambda", "firehose"})
 CLIENT_ERRORS = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "KMS.AccessDeniedException"})
 
 
@@ -78,6 +77,8 @@ async def deliver_to(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRec
     _keep(store.deliveries, delivery)
     if protocol == "sqs":
         await deliver_sqs(ctx, delivery, subscription)
+    elif protocol == "lambda":
+        await deliver_lambda(ctx, delivery, subscription)
     elif protocol in ("http", "https"):
         ctx.tasks.spawn(f"sns delivery {delivery.message_id} to {subscription.arn}", deliver_http(ctx, delivery, subscription), _owner(ctx))
     else:  # never sent: pushes and texts land in the endpoint's and the SMS views, the rest stays here
@@ -90,7 +91,7 @@ async def deliver_to(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRec
 
             deliver_sms(ctx, delivery, subscription, prepared)
         else:
-            delivery.status = "recorded"  # stored and inspectable (Lambda: once the Lambda issue lands)
+            delivery.status = "recorded"  # email, email-json, firehose: stored and inspectable
     return delivery
 
 
@@ -130,6 +131,24 @@ async def deliver_sqs(ctx: Ctx, delivery: DeliveryRecord, subscription: Subscrip
     except AwsError as error:
         delivery.attempts.append({"at": now, "outcome": f"{error.wire_code}: {error.message}"})
         client_side = error.wire_code in CLIENT_ERRORS or error.status == 400 and "InvalidParameter" in error.wire_code
+        _failed(ctx, delivery, subscription, retry=not client_side, reason=error)
+        return
+    delivery.attempts.append({"at": now, "outcome": "delivered"})
+    delivery.status, delivery.due_at = "delivered", None
+
+
+async def deliver_lambda(ctx: Ctx, delivery: DeliveryRecord, subscription: SubscriptionRecord) -> None:
+    """An asynchronous invoke with the SNS event (Lambda retries the function itself); a
+    function that is missing is a client-side failure, anything else is retried on AWS's
+    managed-endpoint schedule."""
+    now = ctx.clock.now()
+    event = lambda_event(subscription.arn, delivery.payload["envelope"])
+    params = {"FunctionName": delivery.endpoint, "InvocationType": "Event", "Payload": json.dumps(event).encode()}
+    try:
+        await ctx.call_arn(delivery.endpoint, "Invoke", params)
+    except AwsError as error:
+        delivery.attempts.append({"at": now, "outcome": f"{error.wire_code}: {error.message}"})
+        client_side = error.wire_code in ("ResourceNotFoundException", "InvalidParameterValueException", "InvalidTarget")
         _failed(ctx, delivery, subscription, retry=not client_side, reason=error)
         return
     delivery.attempts.append({"at": now, "outcome": "delivered"})
@@ -221,7 +240,8 @@ def rearm(sns: SnsService, account: str, region: str, delivery: DeliveryRecord) 
             return
         ctx = sns.env.dispatcher.context(account, region, origin="sns retry", host=sns.host)
         ctx.service, ctx.store, ctx.service_name = sns, store, "sns"
-        work = deliver_http(ctx, delivery, subscription) if delivery.protocol in ("http", "https") else deliver_sqs(ctx, delivery, subscription)
+        deliver = {"http": deliver_http, "https": deliver_http, "lambda": deliver_lambda}.get(delivery.protocol, deliver_sqs)
+        work = deliver(ctx, delivery, subscription)
         sns.env.tasks.spawn(f"sns retry {delivery.message_id}", work, owner=sns.owner(account, region))
 
     sns.retry_timers[key] = sns.clock.call_at(delivery.due_at or sns.clock.now(), fire)

@@ -103,6 +103,21 @@ def envelope_text(ctx: Ctx, topic: TopicRecord, subscription: SubscriptionRecord
     return _parts(ctx, topic, prepared, message).text(unsubscribe_url(ctx, subscription))
 
 
+def lambda_event(subscription_arn: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The event a Lambda function subscribed to a topic receives (AWS's `Records[].Sns`: the
+    URLs spelled `SigningCertUrl` and `UnsubscribeUrl`, Subject null when absent)."""
+    sns = {name: fields[name] for name in ("Type", "MessageId", "TopicArn") if name in fields}
+    sns["Subject"] = fields.get("Subject")
+    for name in ("Message", "Timestamp", "SignatureVersion", "Signature"):
+        if name in fields:
+            sns[name] = fields[name]
+    if "SigningCertURL" in fields:
+        sns["SigningCertUrl"] = fields["SigningCertURL"]
+    sns["UnsubscribeUrl"] = fields["UnsubscribeURL"]
+    sns["MessageAttributes"] = fields.get("MessageAttributes", {})
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription_arn, "Sns": sns}]}
+
+
 def _build(ctx: Ctx, topic: TopicRecord, prepared: dict[str, Any], message: str) -> _Parts:
     head: dict[str, Any] = {"Type": "Notification", "MessageId": prepared["message_id"]}
     if prepared["sequence"]:
