@@ -6,9 +6,12 @@ A fresh stepstack gets a Python echo function. Then:
   another as pre-built raw HTTP (boto3's client CPU would be the bottleneck), after a warm-up that
   brings up that many environments: p50/p99 latency and invokes/s;
 * **cold start**: `--cold` times, a new function is created and invoked once with boto3: the
-  wall time of that first Invoke, and the Init Duration its REPORT line gives.
+  wall time of that first Invoke, and the Init Duration its REPORT line gives;
+* **SQS mapping**: `--messages` messages (10,000 by default) sent to a queue first, then an
+  event source mapping of batch size 10 to a function that does nothing: the wall time until
+  the queue is empty, as messages/s.
 
-Run ``python -m bench.lambda_`` (``--duration``, ``--environments``, ``--cold``, ``--json PATH``).
+Run ``python -m bench.lambda_`` (``--duration``, ``--environments``, ``--cold``, ``--messages``, ``--json PATH``).
 """
 
 from __future__ import annotations
@@ -109,12 +112,36 @@ def _cold(lam: Any, samples: int) -> dict[str, Any]:
             "init_duration_p50_ms": round(statistics.median(inits), 1) if inits else None}
 
 
+def _drain(port: int, lam: Any, messages: int) -> dict[str, Any]:
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=f"http://{HOST}:{port}", region_name="us-east-1",
+                       aws_access_key_id="000000000000", aws_secret_access_key="bench")
+    url = sqs.create_queue(QueueName="drained")["QueueUrl"]
+    for start in range(0, messages, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(min(10, messages - start))])
+    lam.create_function(FunctionName="sink", Runtime="python3.12", Handler="app.handler", Role=ROLE,
+                        Code={"ZipFile": _zip("def handler(event, context):\n    return None\n")})
+    started = time.perf_counter()
+    lam.create_event_source_mapping(EventSourceArn="arn:aws:sqs:us-east-1:000000000000:drained", FunctionName="sink", BatchSize=10)
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    while time.perf_counter() - started < 300:
+        left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        if all(left[n] == "0" for n in names):
+            break
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    return {"messages": messages, "batch_size": 10, "seconds": round(seconds, 2), "messages_per_s": round(messages / seconds, 1),
+            "left": sum(int(left[n]) for n in names)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.lambda_", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--environments", type=int, default=4)
     parser.add_argument("--cold", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as logs:
@@ -124,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             lam = _client(server.port)
             _create(lam, "echo")
             row = {"target": "stepstack", "warm": asyncio.run(_warm(server.port, "echo", args.environments, args.duration, args.warmup)),
-                   "cold": _cold(lam, args.cold)}
+                   "cold": _cold(lam, args.cold), "sqs_mapping": _drain(server.port, lam, args.messages)}
         finally:
             server.stop()
     print(json.dumps(row))

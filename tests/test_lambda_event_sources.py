@@ -150,3 +150,27 @@ def test_mappings_are_checked_listed_updated_and_deleted_as_aws_does(server: Ser
     with pytest.raises(ClientError) as error:
         lam.get_event_source_mapping(UUID=mapping["UUID"])
     assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_mapping_survives_a_snapshot_and_polls_again_after_restore() -> None:
+    from tests.inprocess import InProcess
+
+    app = InProcess()
+    try:
+        app.sqs("CreateQueue", QueueName="source")
+        app.call("lambda", "CreateFunction", {"FunctionName": "fn", "Runtime": "python3.12", "Handler": "handler.handler",
+                                              "Role": ROLE, "Code": {"ZipFile": _zip("def handler(e, c):\n    return None\n")}})
+        uuid = app.call("lambda", "CreateEventSourceMapping", {
+            "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:source", "FunctionName": "fn", "BatchSize": 7})["UUID"]
+        snapshot = json.loads(json.dumps(app.dispatcher.snapshot()))
+    finally:
+        app.close()
+    restored = InProcess()
+    try:
+        restored.run(restored.dispatcher.restore(snapshot))
+        mapping = restored.call("lambda", "GetEventSourceMapping", {"UUID": uuid})
+        assert (mapping["State"], mapping["BatchSize"]) == ("Enabled", 7)
+        pollers = restored.dispatcher.services["lambda"].pollers[uuid]
+        assert len(pollers) == 5 and not any(task.done() for task in pollers)  # AWS's five pollers, running again
+    finally:
+        restored.close()
