@@ -268,6 +268,20 @@ def test_an_alias_routes_to_its_version(lam: Any, create: Callable[..., str]) ->
     assert (payload_of(latest), latest["ExecutedVersion"]) == ("two", "$LATEST")
 
 
+def test_a_weighted_alias_sends_invokes_to_both_versions(lam: Any, create: Callable[..., str]) -> None:
+    name = create({"app.py": "def handler(event, context):\n    return 'one'\n"})
+    lam.publish_version(FunctionName=name)
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of({"app.py": "def handler(event, context):\n    return 'two'\n"}))
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="canary", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    answers = [lam.invoke(FunctionName=name, Qualifier="canary") for _ in range(40)]
+    executed = {(a["ExecutedVersion"], payload_of(a)) for a in answers}
+    assert executed == {("1", "one"), ("2", "two")}  # each answer names the version that ran it
+    share = sum(a["ExecutedVersion"] == "2" for a in answers) / len(answers)
+    assert 0.1 <= share <= 0.9  # 40 draws at 0.5: outside this once in ten million runs
+
+
 def test_a_function_calls_sqs_through_boto3(server: Server, lam: Any, create: Callable[..., str]) -> None:
     sqs = server.client("sqs")
     url = sqs.create_queue(QueueName=f"from-lambda-{uuid.uuid4().hex[:6]}")["QueueUrl"]
