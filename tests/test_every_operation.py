@@ -139,6 +139,13 @@ def stepfunctions_world(sfn: Any) -> dict[str, Any]:
     v["execution"] = sfn.start_execution(stateMachineArn=worker)["executionArn"]
     sfn.start_execution(stateMachineArn=worker)
     v["token"] = sfn.get_activity_task(activityArn=v["activity"])["taskToken"]
+    versioned = sfn.create_state_machine(name="every-versioned", definition=PASS, roleArn=ROLE, publish=True)
+    v["versioned"], v["version"] = versioned["stateMachineArn"], versioned["stateMachineVersionArn"]
+    v["alias"] = sfn.create_state_machine_alias(
+        name="every", routingConfiguration=[{"stateMachineVersionArn": v["version"], "weight": 100}]
+    )["stateMachineAliasArn"]
+    sfn.update_state_machine(stateMachineArn=v["versioned"], definition=WAIT)
+    v["version2"] = sfn.publish_state_machine_version(stateMachineArn=v["versioned"])["stateMachineVersionArn"]
     return v
 
 
@@ -297,9 +304,18 @@ VALID: dict[str, dict[str, Any]] = {
     "stepfunctions.StartExecution": {"input": "{}"},
     "stepfunctions.StartSyncExecution": {"stateMachineArn": "$express", "input": "{}"},  # a Pass: answers at once
     "stepfunctions.StopExecution": {"error": "E"},
+    "stepfunctions.TestState": {"definition": json.dumps({"Type": "Pass", "End": True}), "input": "{}", "inspectionLevel": "DEBUG"},
     "stepfunctions.TagResource": {"resourceArn": "$activity", "tags": [{"key": "k", "value": "v"}]},
     "stepfunctions.UntagResource": {"tagKeys": ["k"]},
     "stepfunctions.UpdateStateMachine": {"definition": WAIT},
+    "stepfunctions.PublishStateMachineVersion": {"stateMachineArn": "$versioned"},
+    "stepfunctions.ListStateMachineVersions": {"stateMachineArn": "$versioned"},
+    "stepfunctions.DeleteStateMachineVersion": {"stateMachineVersionArn": "$version2"},  # no alias points at it
+    "stepfunctions.CreateStateMachineAlias": {"name": "every-new", "routingConfiguration": [{"stateMachineVersionArn": "$version", "weight": 100}]},
+    "stepfunctions.DescribeStateMachineAlias": {"stateMachineAliasArn": "$alias"},
+    "stepfunctions.UpdateStateMachineAlias": {"stateMachineAliasArn": "$alias", "description": "d"},
+    "stepfunctions.DeleteStateMachineAlias": {"stateMachineAliasArn": "$alias"},
+    "stepfunctions.ListStateMachineAliases": {"stateMachineArn": "$versioned"},
     "sns.AddPermission": {"Label": "second", "AWSAccountId": ["111111111111"], "ActionName": ["Subscribe"]},
     "sns.ConfirmSubscription": {"Token": "$token"},
     "sns.CreateTopic": {"Name": "every-new", "Attributes": {"DisplayName": "d"}, "Tags": [{"Key": "k", "Value": "v"}]},

@@ -80,6 +80,11 @@ class World:
         v["machine"] = sfn("CreateStateMachine", name="fuzz", definition=PASS, roleArn=ROLE)["stateMachineArn"]
         v["express"] = sfn("CreateStateMachine", name="fuzz-express", definition=PASS, roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
         v["activity"] = sfn("CreateActivity", name="fuzz")["activityArn"]
+        v["version"] = sfn("PublishStateMachineVersion", stateMachineArn=v["machine"])["stateMachineVersionArn"]
+        versioned = sfn("CreateStateMachine", name="fuzz-versioned", definition=PASS, roleArn=ROLE, publish=True)
+        v["spare_version"] = versioned["stateMachineVersionArn"]
+        v["alias"] = sfn("CreateStateMachineAlias", name="fuzz-alias",
+                         routingConfiguration=[{"stateMachineVersionArn": v["version"], "weight": 100}])["stateMachineAliasArn"]
         worker = sfn("CreateStateMachine", name="fuzz-worker", definition=_activity_machine(v["activity"]), roleArn=ROLE)
         v["execution"] = sfn("StartExecution", stateMachineArn=worker["stateMachineArn"])["executionArn"]
         sfn("StartExecution", stateMachineArn=worker["stateMachineArn"])
@@ -102,6 +107,8 @@ FIXTURES: dict[str, st.SearchStrategy[Any]] = {
     "executionArn": st.just("$execution"),
     "taskToken": st.just("$token"),
     "resourceArn": st.sampled_from(["$machine", "$activity"]),
+    "stateMachineVersionArn": st.sampled_from(["$version", "$spare_version"]),
+    "stateMachineAliasArn": st.just("$alias"),
     "definition": st.sampled_from([PASS, "{}", "not json", WAIT]),
     "input": st.sampled_from(["{}", "[1]", "nope", '"x"']),
     "output": st.sampled_from(["{}", "nope"]),
@@ -156,6 +163,15 @@ VALID: dict[str, dict[str, Any]] = {
     "stepfunctions.UntagResource": {"resourceArn": "$machine", "tagKeys": ["k"]},
     "stepfunctions.UpdateStateMachine": {"stateMachineArn": "$machine", "definition": WAIT},
     "stepfunctions.ValidateStateMachineDefinition": {"definition": PASS},
+    "stepfunctions.PublishStateMachineVersion": {"stateMachineArn": "$machine", "description": "d"},
+    "stepfunctions.ListStateMachineVersions": {"stateMachineArn": "$machine"},
+    "stepfunctions.DeleteStateMachineVersion": {"stateMachineVersionArn": "$spare_version"},
+    "stepfunctions.CreateStateMachineAlias": {"name": "fuzz-new", "routingConfiguration": [{"stateMachineVersionArn": "$version", "weight": 100}]},
+    "stepfunctions.DescribeStateMachineAlias": {"stateMachineAliasArn": "$alias"},
+    "stepfunctions.UpdateStateMachineAlias": {"stateMachineAliasArn": "$alias", "description": "d"},
+    "stepfunctions.DeleteStateMachineAlias": {"stateMachineAliasArn": "$alias"},
+    "stepfunctions.ListStateMachineAliases": {"stateMachineArn": "$machine"},
+    "stepfunctions.TestState": {"definition": '{"Type": "Pass", "End": true}', "input": "{}"},
 }
 
 OPERATIONS = [

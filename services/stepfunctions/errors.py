@@ -33,3 +33,11 @@ TaskDoesNotExist = _error("TaskDoesNotExist")
 TaskTimedOut = _error("TaskTimedOut")
 TooManyTags = _error("TooManyTags")
 ValidationException = _error("ValidationException")
+
+
+class ConflictException(SfnError):
+    code, status = "ConflictException", 409
+
+
+InvalidEncryptionConfiguration = _error("InvalidEncryptionConfiguration")
+ServiceQuotaExceededException = _error("ServiceQuotaExceededException")

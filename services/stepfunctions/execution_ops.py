@@ -24,9 +24,10 @@ from services.stepfunctions.errors import (
 from services.stepfunctions.interpreter.dataflow import MAX_PAYLOAD
 from services.stepfunctions.interpreter.history import event_to_wire
 from services.stepfunctions.machine_ops import describe, require_activity, require_state_machine, sfn_of, store_of
-from services.stepfunctions.models import Execution, SfnStore, StateMachine
+from services.stepfunctions.models import Execution, MachineVersion, SfnStore, StateMachine
 from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
 from services.stepfunctions.service import operations
+from services.stepfunctions.versions import route
 
 Ctx = RequestContext[SfnStore]
 log = logging.getLogger("stepstack.stepfunctions")
@@ -51,15 +52,32 @@ def _home_of(machine: StateMachine) -> tuple[str, str]:
     return parts[3], parts[4]
 
 
-def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
+def _target(ctx: Ctx, arn: str) -> tuple[StateMachine, MachineVersion | None, str | None]:
+    """(machine, version, alias ARN) a StartExecution names: a machine, a version or an alias
+    (which picks one of its versions by weight, with the application's seeded randomness)."""
+    store = store_of(ctx, arn, "stateMachine")
+    alias_arn = None
+    if (alias := store.aliases.get(arn)) is not None:
+        alias_arn, arn = arn, route(alias, ctx.ids.random)
+    if (version := store.versions.get(arn)) is not None:
+        return require_state_machine(ctx, version.machine_arn), version, alias_arn
+    return require_state_machine(ctx, arn), None, None
+
+
+def _launch(
+    ctx: Ctx, machine: StateMachine, name: str, text: str,
+    version: MachineVersion | None = None, alias_arn: str | None = None,
+) -> Execution:
     sfn = sfn_of(ctx)
     kind = "express" if machine.type == "EXPRESS" else "execution"
     names = (machine.name, name, ctx.ids.uuid()) if kind == "express" else (machine.name, name)
     region, account = _home_of(machine)
     arn = resource_arn(region, account, kind, *names)
-    definition = sfn.parsed(machine.definition)
+    source = version or machine  # a version runs its own definition, whatever $LATEST is now
+    definition = sfn.parsed(source.definition)
     execution = Execution(
-        arn, name, machine.arn, machine.name, machine.type, machine.definition, machine.role_arn, text, ctx.clock.now()
+        arn, name, machine.arn, machine.name, machine.type, source.definition, source.role_arn, text, ctx.clock.now(),
+        version_arn=version.arn if version else None, alias_arn=alias_arn,
     )
     ctx.store_at(account, region).executions[arn] = execution
     log.debug("execution %s started", arn)  # the StartExecution request line says so at info
@@ -76,7 +94,7 @@ def _launch(ctx: Ctx, machine: StateMachine, name: str, text: str) -> Execution:
 
 @operations.operation("StartExecution")
 async def start_execution(ctx: Ctx, req: Params) -> Result:
-    machine = require_state_machine(ctx, req["stateMachineArn"])
+    machine, version, alias_arn = _target(ctx, req["stateMachineArn"])
     if machine.status != "ACTIVE":
         raise StateMachineDeleting(f"State Machine is being deleted: '{machine.arn}'")
     name = req.get("name") or ctx.ids.uuid()
@@ -90,21 +108,23 @@ async def start_execution(ctx: Ctx, req: Params) -> Result:
             if existing.running and existing.input_text == text:
                 return {"executionArn": arn, "startDate": existing.started_at}
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-    execution = _launch(ctx, machine, name, text)
+    execution = _launch(ctx, machine, name, text, version, alias_arn)
     return {"executionArn": execution.arn, "startDate": execution.started_at}
 
 
 @operations.operation("StartSyncExecution", long_running=True)
 async def start_sync_execution(ctx: Ctx, req: Params) -> Result:
-    machine = require_state_machine(ctx, req["stateMachineArn"])
+    machine, version, alias_arn = _target(ctx, req["stateMachineArn"])
     if machine.type != "EXPRESS":
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
     name = req.get("name") or ctx.ids.uuid()
     check_name(name)
-    execution = _launch(ctx, machine, name, _checked_input(req.get("input")))
+    execution = _launch(ctx, machine, name, _checked_input(req.get("input")), version, alias_arn)
     if execution.running:
         await ctx.events.wait_for(execution.arn, lambda event: event["type"] == "ExecutionStatus")
     result = _summary(execution)
+    for qualifier in ("stateMachineVersionArn", "stateMachineAliasArn"):  # not in its answer's shape
+        result.pop(qualifier, None)
     result.update(input=execution.input_text, inputDetails={"included": True})
     result["billingDetails"] = {
         "billedMemoryUsedInMB": 64,
@@ -121,6 +141,7 @@ def _summary(execution: Execution) -> Result:
         "status": execution.status,
         "startDate": execution.started_at,
     }
+    out.update(_qualifiers(execution))
     if execution.stopped_at is not None:
         out["stopDate"] = execution.stopped_at
     if execution.output_text is not None:
@@ -129,6 +150,15 @@ def _summary(execution: Execution) -> Result:
         out["error"] = execution.error
     if execution.cause is not None:
         out["cause"] = execution.cause
+    return out
+
+
+def _qualifiers(execution: Execution) -> Result:
+    out: Result = {}
+    if execution.version_arn is not None:
+        out["stateMachineVersionArn"] = execution.version_arn
+    if execution.alias_arn is not None:
+        out["stateMachineAliasArn"] = execution.alias_arn
     return out
 
 
@@ -163,6 +193,13 @@ async def describe_state_machine_for_execution(ctx: Ctx, req: Params) -> Result:
     if machine is not None:
         described = describe(machine)
         result.update(loggingConfiguration=described["loggingConfiguration"], tracingConfiguration=described["tracingConfiguration"], revisionId=machine.revision_id)
+        result["encryptionConfiguration"] = machine.encryption
+    version = store.versions.get(execution.version_arn) if execution.version_arn else None
+    if version is not None:  # the version it ran, not $LATEST
+        result.update(
+            loggingConfiguration=version.logging, tracingConfiguration=version.tracing, revisionId=version.revision_id,
+            encryptionConfiguration=version.encryption,
+        )
     return result
 
 
@@ -189,16 +226,22 @@ async def list_executions(ctx: Ctx, req: Params) -> Result:
     machine_arn = req.get("stateMachineArn")
     if machine_arn is None:
         raise InvalidExecutionInput("Must provide a StateMachine ARN or a MapRun ARN")
-    machine = require_state_machine(ctx, machine_arn)
+    store = store_of(ctx, machine_arn, "stateMachine")
+    if machine_arn in store.aliases or machine_arn in store.versions:  # those started through it
+        def chosen(e: Execution) -> bool:
+            return machine_arn in (e.version_arn, e.alias_arn)
+    else:
+        machine = require_state_machine(ctx, machine_arn)
+
+        def chosen(e: Execution) -> bool:
+            return e.machine_arn == machine.arn
     status = req.get("statusFilter")
-    executions = [
-        e for e in ctx.store.executions.values()
-        if e.machine_arn == machine.arn and (status is None or e.status == status)
-    ]
+    executions = [e for e in ctx.store.executions.values() if chosen(e) and (status is None or e.status == status)]
     executions.sort(key=lambda e: e.started_at, reverse=True)
 
     def item(e: Execution) -> Result:
         listed: Result = {"executionArn": e.arn, "stateMachineArn": e.machine_arn, "name": e.name, "status": e.status, "startDate": e.started_at}
+        listed.update(_qualifiers(e))
         if e.stopped_at is not None:
             listed["stopDate"] = e.stopped_at
         return listed

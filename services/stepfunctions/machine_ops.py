@@ -1,8 +1,7 @@
 """State machines and activities: create, describe, update, delete, list, tags.
 
-Known differences from AWS: versions and aliases (`publish`) are not supported
-yet and answer ValidationException; KMS encryption configuration is accepted
-only as AWS-owned keys.
+Known differences from AWS: a customer-managed KMS key is recorded, never used
+(see versions.py); versions and aliases have their own operations in version_ops.py.
 """
 
 from __future__ import annotations
@@ -25,9 +24,11 @@ from services.stepfunctions.errors import (
     TooManyTags,
     ValidationException,
 )
+from services.stepfunctions.logging_sink import log_group_of
 from services.stepfunctions.models import Activity, SfnStore, StateMachine
 from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
 from services.stepfunctions.service import SfnService, operations
+from services.stepfunctions.versions import encryption, publish
 
 Ctx = RequestContext[SfnStore]
 MAX_TAGS = 50
@@ -76,12 +77,12 @@ def _logging(config: dict[str, Any] | None) -> dict[str, Any]:
         return dict(DEFAULT_LOGGING)
     level = config.get("level", "OFF")
     destinations = config.get("destinations") or []
-    if len(destinations) > 1:
-        raise InvalidLoggingConfiguration("Invalid Logging Configuration: Only one destination is supported.")
-    if level != "OFF" and not destinations:
-        raise InvalidLoggingConfiguration(
-            "Invalid Logging Configuration: Must specify exactly one Log Destination if logging level is not OFF."
-        )
+    if len(destinations) > 1 or (level != "OFF" and not destinations):  # AWS's wording, recorded
+        raise InvalidLoggingConfiguration("Invalid Logging Configuration: Must specify exactly one Log Destination.")
+    for destination in destinations:
+        group_arn = (destination.get("cloudWatchLogsLogGroup") or {}).get("logGroupArn")
+        if log_group_of(group_arn) is None:
+            raise InvalidLoggingConfiguration(f"Invalid Logging Configuration: The CloudWatch Logs Resource arn '{group_arn}' is invalid.")
     out: dict[str, Any] = {"level": level, "includeExecutionData": bool(config.get("includeExecutionData", False))}
     if destinations:
         out["destinations"] = destinations
@@ -95,22 +96,23 @@ def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
     return tags
 
 
-def _no_versions(req: Params) -> None:
-    if req.get("publish") or req.get("versionDescription"):
-        raise ValidationException("Publishing state machine versions is not supported by stepstack yet.")
+def _check_publish(req: Params) -> None:
+    if req.get("versionDescription") is not None and not req.get("publish"):
+        raise ValidationException("Version description can only be set when publish is true")
 
 
 @operations.operation("CreateStateMachine")
 async def create_state_machine(ctx: Ctx, req: Params) -> Result:
     name = req["name"]
     check_name(name)
-    _no_versions(req)
+    _check_publish(req)
     machine_type = req.get("type", "STANDARD")
     definition = req["definition"]
     parsed_definition(ctx, definition)
     role = _role(req["roleArn"])
     logging = _logging(req.get("loggingConfiguration"))
     tracing = req.get("tracingConfiguration") or dict(DEFAULT_TRACING)
+    encrypted = encryption(req.get("encryptionConfiguration"))
     arn = resource_arn(ctx.region, ctx.account_id, "stateMachine", name)
     existing = ctx.store.state_machines.get(arn)
     if existing is not None:
@@ -121,10 +123,14 @@ async def create_state_machine(ctx: Ctx, req: Params) -> Result:
             raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
         return {"stateMachineArn": arn, "creationDate": existing.created_at}
     now = ctx.clock.now()
-    ctx.store.state_machines[arn] = StateMachine(
-        arn, name, definition, role, machine_type, now, logging, tracing, ctx.ids.uuid(), _tags(req.get("tags"))
+    machine = ctx.store.state_machines[arn] = StateMachine(
+        arn, name, definition, role, machine_type, now, logging, tracing, ctx.ids.uuid(), _tags(req.get("tags")),
+        encryption=encrypted,
     )
-    return {"stateMachineArn": arn, "creationDate": now}
+    result: Result = {"stateMachineArn": arn, "creationDate": now}
+    if req.get("publish"):
+        result["stateMachineVersionArn"] = publish(ctx.store, machine, now, req.get("versionDescription")).arn
+    return result
 
 
 def describe(machine: StateMachine) -> Result:
@@ -139,23 +145,38 @@ def describe(machine: StateMachine) -> Result:
         "loggingConfiguration": machine.logging,
         "tracingConfiguration": machine.tracing,
         "revisionId": machine.revision_id,
+        "encryptionConfiguration": machine.encryption,
     }
 
 
 @operations.operation("DescribeStateMachine")
 async def describe_state_machine(ctx: Ctx, req: Params) -> Result:
-    return describe(require_state_machine(ctx, req["stateMachineArn"]))
+    arn = req["stateMachineArn"]
+    version = store_of(ctx, arn, "stateMachine").versions.get(arn)
+    if version is not None:
+        machine = require_state_machine(ctx, version.machine_arn)
+        described = describe(machine)
+        described.update(
+            stateMachineArn=version.arn, definition=version.definition, roleArn=version.role_arn,
+            creationDate=version.created_at, loggingConfiguration=version.logging, tracingConfiguration=version.tracing,
+            revisionId=version.revision_id, encryptionConfiguration=version.encryption,
+        )
+        if version.description is not None:
+            described["description"] = version.description
+        return described
+    return describe(require_state_machine(ctx, arn))
 
 
 @operations.operation("UpdateStateMachine")
 async def update_state_machine(ctx: Ctx, req: Params) -> Result:
     machine = require_state_machine(ctx, req["stateMachineArn"])
-    _no_versions(req)
-    fields = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
+    _check_publish(req)
+    fields = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
     if not any(req.get(f) is not None for f in fields):
         raise MissingRequiredParameter(
             "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified"
         )
+    before = (machine.definition, machine.role_arn, machine.logging, machine.tracing, machine.encryption)
     if req.get("definition") is not None:
         parsed_definition(ctx, req["definition"])
         machine.definition = req["definition"]
@@ -165,9 +186,17 @@ async def update_state_machine(ctx: Ctx, req: Params) -> Result:
         machine.logging = _logging(req["loggingConfiguration"])
     if req.get("tracingConfiguration") is not None:
         machine.tracing = req["tracingConfiguration"]
+    if req.get("encryptionConfiguration") is not None:
+        machine.encryption = encryption(req["encryptionConfiguration"])
     machine.updated_at = ctx.clock.now()
-    machine.revision_id = ctx.ids.uuid()
-    return {"updateDate": machine.updated_at, "revisionId": machine.revision_id}
+    if (machine.definition, machine.role_arn, machine.logging, machine.tracing, machine.encryption) != before:
+        machine.revision_id = ctx.ids.uuid()  # as on AWS, an update that changes nothing keeps the revision
+    result: Result = {"updateDate": machine.updated_at, "revisionId": machine.revision_id}
+    if req.get("publish"):
+        store = store_of(ctx, machine.arn, "stateMachine")
+        version = publish(store, machine, machine.updated_at, req.get("versionDescription"))
+        result["stateMachineVersionArn"] = version.arn
+    return result
 
 
 @operations.operation("DeleteStateMachine")
@@ -180,6 +209,9 @@ async def delete_state_machine(ctx: Ctx, req: Params) -> Result:
             machine.status = "DELETING"  # as on AWS: running executions finish first
         else:
             del store.state_machines[arn]
+        for owned in (store.versions, store.aliases):  # its versions and aliases go with it
+            for key in [k for k, v in owned.items() if v.machine_arn == arn]:
+                del owned[key]
     return {}
 
 
@@ -208,15 +240,21 @@ async def create_activity(ctx: Ctx, req: Params) -> Result:
     check_name(name)
     arn = resource_arn(ctx.region, ctx.account_id, "activity", name)
     existing = ctx.store.activities.get(arn)
+    encrypted = encryption(req.get("encryptionConfiguration"))
     if existing is None:
-        existing = ctx.store.activities[arn] = Activity(arn, name, ctx.clock.now(), _tags(req.get("tags")))
+        existing = ctx.store.activities[arn] = Activity(
+            arn, name, ctx.clock.now(), _tags(req.get("tags")), encryption=encrypted
+        )
     return {"activityArn": arn, "creationDate": existing.created_at}
 
 
 @operations.operation("DescribeActivity")
 async def describe_activity(ctx: Ctx, req: Params) -> Result:
     activity = require_activity(ctx, req["activityArn"])
-    return {"activityArn": activity.arn, "name": activity.name, "creationDate": activity.created_at}
+    return {
+        "activityArn": activity.arn, "name": activity.name, "creationDate": activity.created_at,
+        "encryptionConfiguration": activity.encryption,
+    }
 
 
 @operations.operation("DeleteActivity")

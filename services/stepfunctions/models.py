@@ -24,6 +24,39 @@ class StateMachine:
     tags: dict[str, str] = field(default_factory=dict)
     status: str = "ACTIVE"  # DELETING while executions still run
     updated_at: float | None = None
+    encryption: dict[str, Any] = field(default_factory=lambda: {"type": "AWS_OWNED_KEY"})
+    versions_published: int = 0  # the highest version number ever given: numbers are never reused
+
+
+@dataclass
+class MachineVersion:
+    """A published, immutable copy of a state machine (`<machine arn>:<number>`)."""
+
+    arn: str
+    machine_arn: str
+    number: int
+    definition: str
+    role_arn: str
+    type: str
+    created_at: float
+    logging: dict[str, Any]
+    tracing: dict[str, Any]
+    revision_id: str
+    encryption: dict[str, Any]
+    description: str | None = None
+
+
+@dataclass
+class MachineAlias:
+    """A name (`<machine arn>:<alias>`) routing executions to one or two versions by weight."""
+
+    arn: str
+    machine_arn: str
+    name: str
+    routing: list[dict[str, Any]]  # [{"stateMachineVersionArn": ..., "weight": ...}]
+    created_at: float
+    updated_at: float
+    description: str | None = None
 
 
 @dataclass
@@ -32,6 +65,7 @@ class Activity:
     name: str
     created_at: float
     tags: dict[str, str] = field(default_factory=dict)
+    encryption: dict[str, Any] = field(default_factory=lambda: {"type": "AWS_OWNED_KEY"})
 
 
 @dataclass(slots=True)
@@ -63,6 +97,8 @@ class Execution:
     stopped_at: float | None = None
     timeout_at: float | None = None  # the definition's TimeoutSeconds, as a deadline
     events: list[HistoryEvent] = field(default_factory=list)
+    version_arn: str | None = None  # started through a version, or an alias that chose it
+    alias_arn: str | None = None
 
     @property
     def running(self) -> bool:
@@ -74,6 +110,8 @@ class SfnStore:
     state_machines: dict[str, StateMachine] = field(default_factory=dict)  # by ARN
     activities: dict[str, Activity] = field(default_factory=dict)  # by ARN
     executions: dict[str, Execution] = field(default_factory=dict)  # by ARN
+    versions: dict[str, MachineVersion] = field(default_factory=dict)  # by version ARN
+    aliases: dict[str, MachineAlias] = field(default_factory=dict)  # by alias ARN
 
 
 def _plain(record: Any) -> dict[str, Any]:
@@ -85,6 +123,8 @@ def dump_store(store: SfnStore) -> dict[str, Any]:
     return {
         "state_machines": [_plain(m) for m in store.state_machines.values()],
         "activities": [_plain(a) for a in store.activities.values()],
+        "versions": [_plain(v) for v in store.versions.values()],
+        "aliases": [_plain(a) for a in store.aliases.values()],
         "executions": [
             {**_plain(e), "events": [_plain(ev) for ev in e.events]} for e in store.executions.values()
         ],
@@ -100,6 +140,12 @@ def load_store(data: dict[str, Any]) -> SfnStore:
     for raw in data.get("activities", []):
         activity = Activity(**raw)
         store.activities[activity.arn] = activity
+    for raw in data.get("versions", []):
+        version = MachineVersion(**raw)
+        store.versions[version.arn] = version
+    for raw in data.get("aliases", []):
+        alias = MachineAlias(**raw)
+        store.aliases[alias.arn] = alias
     for raw in data.get("executions", []):
         values = dict(raw)
         events = [HistoryEvent(**ev) for ev in values.pop("events")]

@@ -15,6 +15,7 @@ from services.stepfunctions.errors import InvalidDefinition
 from services.stepfunctions.integrations.activities import ActivityBroker
 from services.stepfunctions.interpreter.history import History
 from services.stepfunctions.interpreter.replay import Replay
+from services.stepfunctions.logging_sink import ExecutionLogs
 from services.stepfunctions.models import Execution, HistoryEvent, SfnStore, dump_store, load_store
 
 operations = Operations("stepfunctions")
@@ -35,6 +36,7 @@ class SfnService(Service[SfnStore]):
         self.timeouts: dict[str, Timer] = {}  # execution ARN -> its TimeoutSeconds timer
         self.running: dict[str, asyncio.Task[None]] = {}  # execution ARN -> the task that runs it
         self.inspectors["activities"] = self._inspect_activities
+        self.execution_logs = ExecutionLogs(env, self._machine_of)  # loggingConfiguration at work
 
     def activity_exists(self, arn: str) -> bool:
         parts = arn.split(":")
@@ -54,13 +56,23 @@ class SfnService(Service[SfnStore]):
             self._parsed[text] = found
         return found
 
+    def _machine_of(self, execution: Execution) -> Any:
+        parts = execution.machine_arn.split(":")
+        store = self.stores.find(parts[4], parts[3]) if len(parts) > 6 else None
+        return store.state_machines.get(execution.machine_arn) if store is not None else None
+
     def history(self, execution: Execution) -> History:
-        """Appends to an execution's events and publishes each as a change of the execution."""
+        """Appends to an execution's events, publishes each as a change of the execution and
+        hands it to its machine's log group (logging_sink.py)."""
         events, arn = self.env.events, execution.arn
+        parts = arn.split(":")
+        to_log = self.execution_logs.listener(execution, self.owner(parts[4], parts[3]))
 
         def on_event(event: HistoryEvent) -> None:
             if events.active:
                 events.publish(arn, {"type": "HistoryEvent", "id": event.id, "eventType": event.type})
+            if to_log is not None:
+                to_log(event)
 
         return History(execution.events, self.clock, on_event)
 
@@ -142,6 +154,7 @@ class SfnService(Service[SfnStore]):
         for timer in self.timeouts.values():
             timer.cancel()
         self.timeouts.clear()
+        self.execution_logs.clear()
         self.stores.reset()
         await self.env.tasks.cancel_where(self.owns)
 
