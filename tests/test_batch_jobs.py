@@ -119,12 +119,12 @@ def test_a_timeout_kills_a_sleeping_job(own_server: Server, batch: Any, queue: s
     assert found["attempts"][0]["statusReason"] == "Job attempt duration exceeded timeout"
 
 
-def test_terminate_kills_a_running_job_and_cancel_leaves_it(batch: Any, queue: str) -> None:
+def test_terminate_kills_a_running_job_and_cancel_leaves_it(own_server: Server, batch: Any, queue: str) -> None:
     definition = make_definition(batch, SLEEP, retryStrategy={"attempts": 3})
     job_id = submit(batch, queue, definition)
     wait_for(batch, job_id, ("RUNNING",))
     batch.cancel_job(jobId=job_id, reason="too late")
-    time.sleep(0.1)
+    own_server.advance(0)  # let whatever the cancel set going settle, no time passing
     assert job(batch, job_id)["status"] == "RUNNING"  # CancelJob does not stop a RUNNING job
     batch.terminate_job(jobId=job_id, reason="stop it")
     (found,) = wait_for(batch, job_id)
@@ -288,7 +288,7 @@ def test_fair_share_divides_a_saturated_environment_by_weight(batch: Any) -> Non
     wait_for(batch, heavy + light)
 
 
-def test_a_disabled_queue_holds_its_jobs(batch: Any) -> None:
+def test_a_disabled_queue_holds_its_jobs(own_server: Server, batch: Any) -> None:
     queue = make_queue(batch, make_ce(batch, vcpus=1))
     blocker = submit(batch, queue, make_definition(batch, SLEEP))
     wait_for(batch, blocker, ("RUNNING",))
@@ -296,7 +296,7 @@ def test_a_disabled_queue_holds_its_jobs(batch: Any) -> None:
     batch.update_job_queue(jobQueue=queue, state="DISABLED")
     batch.terminate_job(jobId=blocker, reason="room")
     wait_for(batch, blocker)
-    time.sleep(0.3)
+    own_server.advance(0)  # the scheduler has had its chance to start the waiting job
     assert job(batch, waiting)["status"] == "RUNNABLE"
     assert error(batch.submit_job, jobName="x", jobQueue=queue, jobDefinition=make_definition(batch, ["true"]))[0] == "ClientException"
     batch.update_job_queue(jobQueue=queue, state="ENABLED")
