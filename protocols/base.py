@@ -11,7 +11,7 @@ from protocols.quirks import ServiceQuirks, service_quirks
 from protocols.readers import INVALID, Reader
 from protocols.specs import ServiceSpec
 from protocols.validation import INPUT_RULES, InputRules, Problem
-from services.core.errors import AwsError
+from services.core.errors import AwsError, declare_error
 
 
 class Protocol(ABC):
@@ -65,6 +65,10 @@ class Protocol(ABC):
         if problems:
             raise self.fail(problems)
         return params if params is not INVALID else {}
+
+    def body_too_large(self, limit: int) -> AwsError:
+        """The service's error for a body past the server's limit, before it is read."""
+        return declare_error(self.quirks.body_too_large, 413, True)(f"Request body larger than {limit} bytes.")
 
     def fail(self, problems: list[Problem]) -> AwsError:
         """The service's own error for these input problems."""

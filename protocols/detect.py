@@ -98,11 +98,12 @@ class Router:
             if action is not None:
                 return self._route_action(request, action, pairs, scope)
         hint = self.service_hint(request, scope)
-        protocol = self.protocols.get(hint) if hint else None
+        protocol = self.protocols.get(hint) if hint else self._rest_owner(request)
         if isinstance(protocol, QueryProtocol):
             raise RoutingError(MissingAction("MissingAction"), protocol)
         if protocol is not None:
-            raise RoutingError(UnrecognizedRequest(f"No {hint} operation matches {request.method} {request.path}."), protocol)
+            name = protocol.spec.name
+            raise RoutingError(UnrecognizedRequest(f"No {name} operation matches {request.method} {request.path}."), protocol)
         raise RoutingError(
             UnrecognizedRequest(f"stepstack could not tell which AWS service {request.method} {request.path} is for."),
             None,
@@ -152,6 +153,12 @@ class Router:
             elif request.path.count("/") >= 2 or member in keys:
                 by_url.append(owner)
         return (by_url or plain or owners)[0]
+
+    def _rest_owner(self, request: HttpRequest) -> Protocol | None:
+        """The one REST service whose paths start as this one does (a wrong method or an unknown
+        path under its prefix is answered in its protocol), or None."""
+        owners = [protocol for protocol in self.rest if protocol.claims(request)]
+        return owners[0] if len(owners) == 1 else None
 
     def _first_query(self) -> Protocol | None:
         return next(iter(self.query_protocols.values()), None)

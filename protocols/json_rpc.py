@@ -10,21 +10,23 @@ from protocols.base import Protocol
 from protocols.http import HttpRequest, HttpResponse
 from protocols.model import OperationModel, Shape
 from protocols.readers import Reader, json_reader
-from protocols.validation import SerializationException
+from protocols.validation import InputRules, SerializationException
 from protocols.writers import json_dumps
 from services.core.errors import AwsError
 
 
-def decode_json_object(body: bytes) -> dict[str, Any]:
-    """A JSON body that must be an object; empty means {}."""
+def decode_json_object(body: bytes, rules: InputRules | None = None) -> dict[str, Any]:
+    """A JSON body that must be an object; empty means {}. Otherwise the service's error
+    (its `rules`), SerializationException without them."""
+    malformed = rules.malformed if rules is not None else SerializationException
     if not body.strip():
         return {}
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise SerializationException("Malformed JSON: the request body could not be parsed.") from None
+        raise malformed("Malformed JSON: the request body could not be parsed.") from None
     if not isinstance(value, dict):
-        raise SerializationException("Start of list or value found where a structure was expected.")
+        raise malformed("Start of list or value found where a structure was expected.")
     return value
 
 

@@ -38,6 +38,8 @@ class ServiceQuirks:
     json_type_namespace: str = ""
     # Output members the model marks required that AWS itself leaves out: operation -> names
     omitted_required: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    # The code answered (HTTP 413) for a request body larger than the server reads
+    body_too_large: str = "RequestEntityTooLarge"
 
 
 PLAIN = ServiceQuirks()
@@ -62,7 +64,8 @@ QUIRKS: Mapping[str, ServiceQuirks] = MappingProxyType({
     # JobDetail requires startedAt, yet AWS answers none for a job that never started
     "batch": ServiceQuirks(omitted_required=MappingProxyType({"DescribeJobs": frozenset({"startedAt"})})),
     "logs": PLAIN,
-    "lambda": PLAIN,
+    # AWS's wire code, not the model's RequestTooLargeException
+    "lambda": ServiceQuirks(body_too_large="RequestEntityTooLargeException"),
 })
 
 # A signing name or Host label -> the botocore service name it stands for

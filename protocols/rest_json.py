@@ -78,6 +78,10 @@ class RestJsonProtocol(Protocol):
             binding = self._bindings[operation.name] = _Binding(operation, self.rules.check_constraints)
         return binding
 
+    def claims(self, request: HttpRequest) -> bool:
+        """Whether the path starts as one of this service's routes does."""
+        return request.raw_path.split("?", 1)[0].startswith(self._prefixes)
+
     def match(self, request: HttpRequest) -> tuple[RestRoute, dict[str, str]] | None:
         """The route for this method and path, with its URI labels."""
         path = request.raw_path.split("?", 1)[0]
@@ -96,7 +100,7 @@ class RestJsonProtocol(Protocol):
         problems: list[Problem] = []
         params: dict[str, Any] = {}
         if binding.body is not None:
-            body = decode_json_object(request.body)
+            body = decode_json_object(request.body, self.rules)
             # Members bound elsewhere must come from their own location, not the body.
             bound = binding.bound
             body = {k: v for k, v in body.items() if k not in bound}
@@ -108,7 +112,7 @@ class RestJsonProtocol(Protocol):
         if binding.payload is not None and (request.body or binding.payload[1] == "blob"):
             name, kind, reader = binding.payload  # an empty blob payload is an empty blob (InvokeAsync's InvokeArgs)
             if reader is not None:
-                value = reader(decode_json_object(request.body), name, problems)
+                value = reader(decode_json_object(request.body, self.rules), name, problems)
                 if value is not INVALID:
                     params[name] = value
             else:

@@ -42,6 +42,13 @@ class InputRules:
     check_constraints: bool
     lower_first: bool = False  # coral paths start lower-case for Query services (SNS)
     unknown: type[AwsError] | None = None  # a Query key that is no member; None: `invalid`
+    lower_segments: bool = False  # every segment of a path decapitalized (Lambda: 'code.zipFile')
+    # A JSON body that does not parse, or is no object: the service's `serialization` error,
+    # its message this prefix before the detail
+    malformed_prefix: str = ""
+
+    def malformed(self, detail: str) -> AwsError:
+        return self.serialization(self.malformed_prefix + detail)
 
     def error(self, problems: list[Problem]) -> AwsError:
         stray = next((p for p in problems if p.kind == "unknown"), None)
@@ -60,6 +67,8 @@ class InputRules:
         return self.invalid(f"{count} {noun} detected: " + "; ".join(parts))
 
     def _path(self, path: str) -> str:
+        if self.lower_segments:
+            return ".".join(map(_decapitalize, path.split(".")))
         if self.lower_first and path:
             return path[0].lower() + path[1:]
         return path
@@ -68,6 +77,11 @@ class InputRules:
         value = "null" if problem.kind == "missing" else _show(problem.value)
         detail = "Member must not be null" if problem.kind == "missing" else problem.detail
         return f"Value {value} at '{self._path(problem.path)}' failed to satisfy constraint: {detail}"
+
+
+def _decapitalize(name: str) -> str:
+    """Java's bean rule, as coral services name members: `FunctionName` -> `functionName`, `UUID` stays."""
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
 
 
 def _show(value: Any) -> str:
@@ -100,5 +114,8 @@ INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     "stepfunctions": InputRules(ValidationException, ValidationException, SerializationException, "coral", True),
     "batch": InputRules(BatchClientException, BatchClientException, SerializationException, "coral", True),
     "logs": InputRules(LogsInvalidParameter, LogsInvalidParameter, SerializationException, "coral", True),
-    "lambda": InputRules(ValidationException, ValidationException, LambdaInvalidRequestContent, "coral", True),
+    "lambda": InputRules(
+        ValidationException, ValidationException, LambdaInvalidRequestContent, "coral", True,
+        lower_segments=True, malformed_prefix="Could not parse request body into json: ",
+    ),
 })

@@ -96,7 +96,10 @@ class Gateway:
         except BodyTooLarge:
             protocol = self.router.guess_protocol(request)
             limit = self.settings.max_body_bytes
-            failure = RequestEntityTooLarge(f"Request body larger than {limit} bytes.")
+            if protocol is not None:
+                failure = protocol.body_too_large(limit)
+            else:
+                failure = RequestEntityTooLarge(f"Request body larger than {limit} bytes.")
             response = self._render_error(failure, protocol, request, request_id)
         except RoutingError as exc:
             failure = exc.error

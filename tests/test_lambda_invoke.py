@@ -380,8 +380,9 @@ def test_dry_run_and_payload_limits(lam: Any, create: Callable[..., str]) -> Non
     assert lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
     with pytest.raises(ClientError) as caught:
         lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'"' + b"x" * 1_048_576 + b'"')
-    assert caught.value.response["Error"]["Code"] == "RequestTooLargeException"
-    assert caught.value.response["Error"]["Message"] == "Request must be smaller than 1048576 bytes for the InvokeFunction operation"
+    assert caught.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert caught.value.response["Error"]["Message"] == "1048578 byte payload is too large for the Event invocation type (limit 1048576 bytes)"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     with pytest.raises(ClientError) as caught:
         lam.invoke(FunctionName=name, Payload=b"not json")
     assert caught.value.response["Error"]["Code"] == "InvalidRequestContentException"

@@ -8,8 +8,10 @@ import binascii
 import hashlib
 import io
 import json
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -140,15 +142,18 @@ def zip_digest(data: bytes, operation: str = "CreateFunction") -> tuple[str, str
         raise RequestEntityTooLargeException(
             f"Request must be smaller than {MAX_ZIPPED * 4 // 3 + 3} bytes for the {operation} operation"
         )
+    unreadable = InvalidParameterValueException("Could not unzip uploaded file. Please check your file, then try to upload again.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise InvalidParameterValueException(
-            "Could not unzip uploaded file. Please check your file, then try to upload again."
-        ) from None
-    if unzipped >= MAX_UNZIPPED:
-        raise InvalidParameterValueException(f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes")
+            if unzipped >= MAX_UNZIPPED:
+                raise InvalidParameterValueException(f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes")
+            # every member read through (at most its declared size) and its CRC checked, as an
+            # environment will unzip it: encrypted members, unknown compression, bad CRCs fail here
+            if archive.testzip() is not None:
+                raise unreadable
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError):
+        raise unreadable from None
     digest = hashlib.sha256(data)
     return digest.hexdigest(), base64.b64encode(digest.digest()).decode(), len(data)
 

@@ -24,9 +24,9 @@ from services.lambda_ import lookup
 from services.lambda_.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
-    RequestTooLargeException,
     ResourceNotFoundException,
 )
+from services.lambda_.common import RequestEntityTooLargeException
 from services.lambda_.records import FunctionRecord, FunctionVersionRecord, LambdaStore
 from services.lambda_.runtime import Outcome, Spec, runtime_family, runtime_of
 from services.lambda_.service import operations
@@ -53,7 +53,7 @@ def resolve(ctx: Ctx, name: str, qualifier: str | None) -> tuple[FunctionRecord,
 @operations.operation("Invoke")
 async def invoke(ctx: Ctx, req: Params) -> Result:
     kind = req.get("InvocationType") or "RequestResponse"
-    payload = _payload(req.get("Payload"), SYNC_LIMIT if kind == "RequestResponse" else ASYNC_LIMIT)
+    payload = _payload(req.get("Payload"), kind)
     qualifier = _qualifier_of(req)
     function, version, executed = resolve(ctx, req["FunctionName"], qualifier)
     check_runnable(version)
@@ -127,10 +127,16 @@ def check_runnable(version: FunctionVersionRecord) -> None:
 # -- input ------------------------------------------------------------------------------------
 
 
-def _payload(raw: Any, limit: int) -> bytes:
+def _payload(raw: Any, kind: str) -> bytes:
+    """The payload as AWS checks it: within the limit of its invocation type (AWS answers
+    RequestEntityTooLargeException, not the model's RequestTooLargeException), JSON."""
     data = raw if isinstance(raw, bytes) else (raw or "").encode("utf-8") if isinstance(raw, str) else b""
-    if len(data) > limit:
-        raise RequestTooLargeException(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+    if kind == "Event" and len(data) > ASYNC_LIMIT:
+        raise RequestEntityTooLargeException(
+            f"{len(data)} byte payload is too large for the Event invocation type (limit {ASYNC_LIMIT} bytes)"
+        )
+    if len(data) > SYNC_LIMIT:
+        raise RequestEntityTooLargeException(f"Request must be smaller than {SYNC_LIMIT} bytes for the InvokeFunction operation")
     if not data.strip():
         return b"{}"
     try:
@@ -157,9 +163,12 @@ def _client_context(raw: str | None) -> str | None:
     if not raw:
         return None
     try:
-        return base64.b64decode(raw, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        text = base64.b64decode(raw, validate=True).decode("utf-8")
+        if not isinstance(orjson.loads(text), dict):
+            raise ValueError(text)
+    except (binascii.Error, ValueError):  # UnicodeDecodeError and orjson's JSONDecodeError are ValueErrors
         raise InvalidRequestContentException("Client context must be a valid Base64-encoded JSON object.") from None
+    return text
 
 
 def _trace_id(now: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from services.core.arns import build_arn, parse_arn
+from services.core.arns import build_arn
 from services.core.context import RequestContext
 from services.lambda_.errors import InvalidParameterValueException, ResourceNotFoundException
 from services.lambda_.records import FunctionRecord, FunctionVersionRecord, LambdaStore, LayerVersionRecord

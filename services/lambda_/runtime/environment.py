@@ -29,6 +29,7 @@ import sys
 import time
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -141,7 +142,11 @@ class Environment:
         self._exited = loop.create_future()
         self._replies[None] = loop.create_future()
         task, opt = self.root / "task", self.root / "opt"
-        await asyncio.to_thread(self._unpack, task, opt)
+        try:
+            await asyncio.to_thread(self._unpack, task, opt)
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+            self.kill()  # code stored before uploads were checked through, or a disk that failed
+            return Outcome("error", _document(f"Couldn't unpack the function's code: {exc}", "Runtime.InvalidEntrypoint"), "Runtime.InvalidEntrypoint")
         self._tail = []  # init's output belongs to the first invocation's log tail
         self._api = RuntimeApi(self._on_reply)
         await self._api.start()
