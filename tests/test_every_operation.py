@@ -146,6 +146,21 @@ def stepfunctions_world(sfn: Any) -> dict[str, Any]:
     )["stateMachineAliasArn"]
     sfn.update_state_machine(stateMachineArn=v["versioned"], definition=WAIT)
     v["version2"] = sfn.publish_state_machine_version(stateMachineArn=v["versioned"])["stateMachineVersionArn"]
+    failing = sfn.create_state_machine(
+        name="every-failing", definition=json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}), roleArn=ROLE
+    )["stateMachineArn"]
+    v["failed"] = sfn.start_execution(stateMachineArn=failing)["executionArn"]
+    while sfn.describe_execution(executionArn=v["failed"])["status"] == "RUNNING":  # a Fail state: it ends at once
+        pass
+    child = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100000, "End": True}},
+             "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}
+    distributed = sfn.create_state_machine(name="every-distributed", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": child, "End": True}}}
+    ))["stateMachineArn"]
+    v["map_execution"] = sfn.start_execution(stateMachineArn=distributed, input="[1]")["executionArn"]
+    while not (runs := sfn.list_map_runs(executionArn=v["map_execution"])["mapRuns"]):  # started at once
+        pass
+    v["map_run"] = runs[0]["mapRunArn"]  # its one child waits: the Map Run keeps running
     return v
 
 
@@ -304,6 +319,7 @@ VALID: dict[str, dict[str, Any]] = {
     "stepfunctions.StartExecution": {"input": "{}"},
     "stepfunctions.StartSyncExecution": {"stateMachineArn": "$express", "input": "{}"},  # a Pass: answers at once
     "stepfunctions.StopExecution": {"error": "E"},
+    "stepfunctions.RedriveExecution": {"executionArn": "$failed"},  # it fails again each time
     "stepfunctions.TestState": {"definition": json.dumps({"Type": "Pass", "End": True}), "input": "{}", "inspectionLevel": "DEBUG"},
     "stepfunctions.TagResource": {"resourceArn": "$activity", "tags": [{"key": "k", "value": "v"}]},
     "stepfunctions.UntagResource": {"tagKeys": ["k"]},
@@ -316,6 +332,9 @@ VALID: dict[str, dict[str, Any]] = {
     "stepfunctions.UpdateStateMachineAlias": {"stateMachineAliasArn": "$alias", "description": "d"},
     "stepfunctions.DeleteStateMachineAlias": {"stateMachineAliasArn": "$alias"},
     "stepfunctions.ListStateMachineAliases": {"stateMachineArn": "$versioned"},
+    "stepfunctions.ListMapRuns": {"executionArn": "$map_execution"},
+    "stepfunctions.DescribeMapRun": {"mapRunArn": "$map_run"},
+    "stepfunctions.UpdateMapRun": {"mapRunArn": "$map_run", "maxConcurrency": 5},
     "sns.AddPermission": {"Label": "second", "AWSAccountId": ["111111111111"], "ActionName": ["Subscribe"]},
     "sns.ConfirmSubscription": {"Token": "$token"},
     "sns.CreateTopic": {"Name": "every-new", "Attributes": {"DisplayName": "d"}, "Tags": [{"Key": "k", "Value": "v"}]},

@@ -90,6 +90,16 @@ class World:
         sfn("StartExecution", stateMachineArn=worker["stateMachineArn"])
         LOOP.run_until_complete(asyncio.sleep(0))  # the executions reach their Task states
         v["token"] = sfn("GetActivityTask", activityArn=v["activity"])["taskToken"]
+        failing = sfn("CreateStateMachine", name="fuzz-failing", definition='{"StartAt": "F", "States": {"F": {"Type": "Fail"}}}', roleArn=ROLE)
+        v["failed"] = sfn("StartExecution", stateMachineArn=failing["stateMachineArn"])["executionArn"]
+        LOOP.run_until_complete(asyncio.sleep(0))  # it fails at once
+        child = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1000, "End": True}},
+                 "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}
+        distributed = sfn("CreateStateMachine", name="fuzz-distributed", roleArn=ROLE, definition=json.dumps(
+            {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": child, "End": True}}}))
+        v["map_execution"] = sfn("StartExecution", stateMachineArn=distributed["stateMachineArn"], input="[1]")["executionArn"]
+        LOOP.run_until_complete(asyncio.sleep(0))  # its Map Run starts; the frozen clock keeps its child waiting
+        v["map_run"] = sfn("ListMapRuns", executionArn=v["map_execution"])["mapRuns"][0]["mapRunArn"]
         return self
 
     def close(self) -> None:
@@ -109,6 +119,7 @@ FIXTURES: dict[str, st.SearchStrategy[Any]] = {
     "resourceArn": st.sampled_from(["$machine", "$activity"]),
     "stateMachineVersionArn": st.sampled_from(["$version", "$spare_version"]),
     "stateMachineAliasArn": st.just("$alias"),
+    "mapRunArn": st.just("$map_run"),
     "definition": st.sampled_from([PASS, "{}", "not json", WAIT]),
     "input": st.sampled_from(["{}", "[1]", "nope", '"x"']),
     "output": st.sampled_from(["{}", "nope"]),
@@ -171,7 +182,11 @@ VALID: dict[str, dict[str, Any]] = {
     "stepfunctions.UpdateStateMachineAlias": {"stateMachineAliasArn": "$alias", "description": "d"},
     "stepfunctions.DeleteStateMachineAlias": {"stateMachineAliasArn": "$alias"},
     "stepfunctions.ListStateMachineAliases": {"stateMachineArn": "$machine"},
+    "stepfunctions.RedriveExecution": {"executionArn": "$failed"},
     "stepfunctions.TestState": {"definition": '{"Type": "Pass", "End": true}', "input": "{}"},
+    "stepfunctions.ListMapRuns": {"executionArn": "$map_execution"},
+    "stepfunctions.DescribeMapRun": {"mapRunArn": "$map_run"},
+    "stepfunctions.UpdateMapRun": {"mapRunArn": "$map_run", "maxConcurrency": 2},
 }
 
 OPERATIONS = [

@@ -315,6 +315,19 @@ def test_execution_history_of_an_express_execution_is_not_available(sync_sfn: An
     assert error_of(sync_sfn.get_execution_history, executionArn=async_arn) == not_in_context
 
 
+def test_express_executions_cannot_be_described_stopped_or_listed(sync_sfn: Any) -> None:
+    # Recorded against AWS (LocalStack's test_sfn_api_express snapshot): DescribeExecution and
+    # StopExecution refuse the ARN, ListExecutions refuses the machine.
+    not_in_context = {"Code": "InvalidArn", "Message": "Invalid Arn: 'Resource type not valid in this context: express'"}
+    machine = create_machine(sync_sfn, PASS, type="EXPRESS")
+    arn = sync_sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    assert error_of(sync_sfn.describe_execution, executionArn=arn) == not_in_context
+    assert error_of(sync_sfn.stop_execution, executionArn=arn) == not_in_context
+    assert error_of(sync_sfn.list_executions, stateMachineArn=machine) == {
+        "Code": "StateMachineTypeNotSupported", "Message": "This operation is not supported by this type of state machine",
+    }
+
+
 # -- data flow -----------------------------------------------------------------------------------
 
 

@@ -416,6 +416,7 @@ def test_event_ids_links_timestamps_and_details(sfn: Any) -> None:
     events = history(sfn, arn)
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert events[0]["previousEventId"] == 0
+    assert events[1]["previousEventId"] == 0  # recorded on AWS: the first state's entered event follows event 0
     assert all(0 <= e["previousEventId"] < e["id"] for e in events)
     assert events[-1]["previousEventId"] == events[-2]["id"]
     stamps = [e["timestamp"] for e in events]

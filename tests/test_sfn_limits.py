@@ -91,16 +91,19 @@ def test_failing_parallel_branch_stops_the_others(sfn: Any, server: Server) -> N
     assert types[-2:] == ["ParallelStateFailed", "ExecutionFailed"]
 
 
-def test_distributed_map_reading_items_from_s3_fails_clearly(sfn: Any) -> None:
+def test_distributed_map_reading_items_from_s3_is_refused_clearly(sfn: Any) -> None:
     definition = {"StartAt": "M", "States": {"M": {
         "Type": "Map", "End": True,
         "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}},
         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                           "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
     }}}
-    _, described = run(sfn, definition, {})
-    assert described["status"] == "FAILED" and described["error"] == "States.Runtime"
-    assert "ItemReader" in described["cause"]
+    import json
+
+    from tests.sfn_helpers import ROLE, error_of
+
+    error = error_of(sfn.create_state_machine, name="reads-s3", definition=json.dumps(definition), roleArn=ROLE)
+    assert error["Code"] == "InvalidDefinition" and "ItemReader" in error["Message"] and "S3" in error["Message"]
 
 
 def test_deleting_a_machine_with_a_running_execution_waits_for_it(sfn: Any, server: Server) -> None:

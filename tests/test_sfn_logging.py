@@ -141,3 +141,18 @@ def test_a_malformed_or_missing_destination_is_refused(sfn: Any) -> None:
     bad = [{"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:s3:::not-a-group"}}]
     assert "not-a-group" in refused({"level": "ALL", "destinations": bad})
     assert refused({"level": "ERROR"}) == "Invalid Logging Configuration: Must specify exactly one Log Destination."
+
+
+
+def test_a_log_group_that_does_not_exist_is_refused(sfn: Any, logs: Any) -> None:
+    # recorded on AWS (LocalStack's test_sfn_api_logs snapshot, test_deleted_log_group)
+    group = unique("gone")
+    logs.create_log_group(logGroupName=group)
+    config = {"level": "ALL", "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": f"arn:aws:logs:us-east-1:000000000000:log-group:{group}:*"}}]}
+    arn = sfn.create_state_machine(name=unique("m"), definition=json.dumps(PASS), roleArn=ROLE, loggingConfiguration=config)["stateMachineArn"]
+    logs.delete_log_group(logGroupName=group)
+    for call, params in ((sfn.create_state_machine, {"name": unique("m"), "definition": json.dumps(PASS), "roleArn": ROLE}),
+                         (sfn.update_state_machine, {"stateMachineArn": arn})):
+        with pytest.raises(ClientError) as caught:
+            call(**params, loggingConfiguration=config)
+        assert caught.value.response["Error"] == {"Code": "InvalidLoggingConfiguration", "Message": "Invalid Logging Configuration: Log Destination not found."}

@@ -91,7 +91,8 @@ def test_invalid_role_arn_is_rejected(sfn: Any) -> None:
     assert error["Error"]["Code"] == "InvalidArn"
 
 
-def test_logging_configuration_is_stored_and_checked(sfn: Any) -> None:
+def test_logging_configuration_is_stored_and_checked(sfn: Any, server: Server) -> None:
+    server.client("logs").create_log_group(logGroupName="g")
     destination = [{"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:g:*"}}]
     config = {"level": "ALL", "includeExecutionData": True, "destinations": destination}
     arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE, loggingConfiguration=config)["stateMachineArn"]

@@ -291,6 +291,30 @@ def test_customer_managed_key_is_stored_and_described(sfn: Any) -> None:
     assert sfn.describe_activity(activityArn=activity)["encryptionConfiguration"] == config
 
 
+def test_create_activity_again_is_idempotent_but_its_encryption_cannot_change(sfn: Any) -> None:
+    """CreateActivity is idempotent by name (recorded: a repeat answers the same ARN; other tags
+    are ignored, API reference), but ActivityAlreadyExists is "Activity already exists.
+    EncryptionConfiguration may not be updated" (API reference; the CloudFormation reference
+    says changing an activity's configuration gives ActivityAlreadyExists)."""
+    name = unique("act")
+    config = {"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": "alias/mine", "kmsDataKeyReusePeriodSeconds": 123}
+    arn = sfn.create_activity(name=name, encryptionConfiguration=config)["activityArn"]
+    again = sfn.create_activity(name=name, encryptionConfiguration=config, tags=[{"key": "k", "value": "v"}])
+    assert again["activityArn"] == arn
+    assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == []  # tags are not updated
+    other_key = {**config, "kmsKeyId": "alias/other"}
+    for changed in (other_key, {"type": "AWS_OWNED_KEY"}, None):
+        extra = {} if changed is None else {"encryptionConfiguration": changed}
+        response = error_of(sfn.create_activity, name=name, **extra)
+        assert response["Error"]["Code"] == "ActivityAlreadyExists"
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert sfn.describe_activity(activityArn=arn)["encryptionConfiguration"] == config
+    plain = sfn.create_activity(name=unique("act"))["activityArn"]
+    plain_name = plain.rsplit(":", 1)[1]
+    assert sfn.create_activity(name=plain_name, encryptionConfiguration={"type": "AWS_OWNED_KEY"})["activityArn"] == plain
+    assert error_of(sfn.create_activity, name=plain_name, encryptionConfiguration=config)["Error"]["Code"] == "ActivityAlreadyExists"
+
+
 def test_invalid_encryption_configurations(server: Server) -> None:
     sfn = server.client("stepfunctions", parameter_validation=False)  # the server's own checks
     no_key = {"type": "CUSTOMER_MANAGED_KMS_KEY"}
@@ -336,3 +360,11 @@ def test_versions_aliases_and_execution_qualifiers_survive_a_snapshot() -> None:
         assert second.sfn("PublishStateMachineVersion", stateMachineArn=arn)["stateMachineVersionArn"] == f"{arn}:2"
     finally:
         second.close()
+
+
+def test_a_page_token_that_is_not_one_is_refused_in_aws_words(sfn: Any) -> None:
+    # recorded on AWS (LocalStack's test_sfn_api_aliasing snapshot): the token is not echoed
+    machine = sfn.create_state_machine(name=unique("m"), definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}), roleArn=ROLE)
+    with pytest.raises(ClientError) as caught:
+        sfn.list_state_machine_aliases(stateMachineArn=machine["stateMachineArn"], nextToken="InvalidToken")
+    assert caught.value.response["Error"] == {"Code": "InvalidToken", "Message": "Invalid Token: 'Invalid token'"}

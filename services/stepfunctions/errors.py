@@ -41,3 +41,5 @@ class ConflictException(SfnError):
 
 InvalidEncryptionConfiguration = _error("InvalidEncryptionConfiguration")
 ServiceQuotaExceededException = _error("ServiceQuotaExceededException")
+ExecutionNotRedrivable = _error("ExecutionNotRedrivable")
+ExecutionLimitExceeded = _error("ExecutionLimitExceeded")

@@ -1,8 +1,8 @@
 """Executions: start (async and sync), stop, describe, list, history; activity workers.
 
-LIMITATIONS: redrive is not supported (redriveStatus NOT_REDRIVABLE); EXPRESS
-executions started with StartExecution run like standard ones but, as on AWS,
-have no history to read; task tokens other than activities' are later work.
+LIMITATIONS: EXPRESS executions started with StartExecution run like standard ones but, as on
+AWS, cannot be described, stopped, listed or have their history read (their log group is how
+they are inspected); task tokens other than activities' are later work.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from services.core.context import Params, RequestContext, Result
 from services.stepfunctions.errors import (
     ExecutionAlreadyExists,
-    ExecutionDoesNotExist,
     InvalidArn,
     InvalidExecutionInput,
     InvalidOutput,
@@ -23,9 +22,11 @@ from services.stepfunctions.errors import (
 )
 from services.stepfunctions.interpreter.dataflow import MAX_PAYLOAD
 from services.stepfunctions.interpreter.history import event_to_wire
-from services.stepfunctions.machine_ops import describe, require_activity, require_state_machine, sfn_of, store_of
+from services.stepfunctions.machine_ops import describe, require_activity, require_execution, require_state_machine, sfn_of, store_of
 from services.stepfunctions.models import Execution, MachineVersion, SfnStore, StateMachine
 from services.stepfunctions.names import arn_parts, check_name, paged_result, resource_arn
+from services.stepfunctions.map_run_ops import child_list_fields, map_run_executions
+from services.stepfunctions.redrive_ops import redrive_fields
 from services.stepfunctions.service import operations
 from services.stepfunctions.versions import route
 
@@ -162,19 +163,28 @@ def _qualifiers(execution: Execution) -> Result:
     return out
 
 
-def require_execution(ctx: Ctx, arn: str) -> Execution:
-    store = store_of(ctx, arn, "execution", "express")
-    execution = store.executions.get(arn)
-    if execution is None:
-        raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
-    return execution
+def _not_express(arn: str) -> None:
+    """Recorded on AWS: an EXPRESS execution's ARN is refused by the operations on executions."""
+    arn_parts(arn, "execution", "express")
+    if ":express:" in arn:
+        raise InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'")
 
 
 @operations.operation("DescribeExecution")
 async def describe_execution(ctx: Ctx, req: Params) -> Result:
-    execution = require_execution(ctx, req["executionArn"])
+    arn = req["executionArn"]
+    arn_parts(arn, "execution", "express")
+    execution = require_execution(ctx, arn) if ":express:" not in arn else None
+    if execution is None:  # the API reference: unless a Map Run dispatched them
+        found = require_execution(ctx, arn)
+        if found.map_run_arn is None:
+            _not_express(arn)
+        execution = found
     result = _summary(execution)
-    result.update(input=execution.input_text, inputDetails={"included": True}, redriveCount=0, redriveStatus="NOT_REDRIVABLE")
+    result.update(input=execution.input_text, inputDetails={"included": True})
+    result.update(redrive_fields(ctx, execution))
+    if execution.map_run_arn is not None:
+        result["mapRunArn"] = execution.map_run_arn
     return result
 
 
@@ -194,6 +204,8 @@ async def describe_state_machine_for_execution(ctx: Ctx, req: Params) -> Result:
         described = describe(machine)
         result.update(loggingConfiguration=described["loggingConfiguration"], tracingConfiguration=described["tracingConfiguration"], revisionId=machine.revision_id)
         result["encryptionConfiguration"] = machine.encryption
+    if execution.map_run_arn is not None and (map_run := store.map_runs.get(execution.map_run_arn)) is not None:
+        result.update(mapRunArn=map_run.arn, label=map_run.label)
     version = store.versions.get(execution.version_arn) if execution.version_arn else None
     if version is not None:  # the version it ran, not $LATEST
         result.update(
@@ -205,6 +217,7 @@ async def describe_state_machine_for_execution(ctx: Ctx, req: Params) -> Result:
 
 @operations.operation("StopExecution")
 async def stop_execution(ctx: Ctx, req: Params) -> Result:
+    _not_express(req["executionArn"])
     execution = require_execution(ctx, req["executionArn"])
     if execution.running:
         sfn = sfn_of(ctx)
@@ -224,6 +237,18 @@ async def stop_execution(ctx: Ctx, req: Params) -> Result:
 @operations.operation("ListExecutions")
 async def list_executions(ctx: Ctx, req: Params) -> Result:
     machine_arn = req.get("stateMachineArn")
+    status = req.get("statusFilter")
+    redriven = {"REDRIVEN": True, "NOT_REDRIVEN": False}.get(req.get("redriveFilter") or "")
+
+    def kept(e: Execution) -> bool:
+        return (status is None or e.status == status) and (redriven is None or (e.redrive_count > 0) == redriven)
+
+    if (map_run_arn := req.get("mapRunArn")) is not None:
+        if machine_arn is not None:
+            raise InvalidExecutionInput("Must provide a StateMachine ARN or a MapRun ARN, not both")
+        executions = [e for e in map_run_executions(ctx, map_run_arn) if kept(e)]
+        executions.sort(key=lambda e: e.started_at, reverse=True)
+        return paged_result("executions", executions, req, lambda e: _listed(ctx, e))
     if machine_arn is None:
         raise InvalidExecutionInput("Must provide a StateMachine ARN or a MapRun ARN")
     store = store_of(ctx, machine_arn, "stateMachine")
@@ -232,29 +257,33 @@ async def list_executions(ctx: Ctx, req: Params) -> Result:
             return machine_arn in (e.version_arn, e.alias_arn)
     else:
         machine = require_state_machine(ctx, machine_arn)
+        if machine.type == "EXPRESS":  # recorded on AWS
+            raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
 
         def chosen(e: Execution) -> bool:
             return e.machine_arn == machine.arn
-    status = req.get("statusFilter")
-    executions = [e for e in ctx.store.executions.values() if chosen(e) and (status is None or e.status == status)]
+    executions = [e for e in ctx.store.executions.values() if chosen(e) and kept(e)]
     executions.sort(key=lambda e: e.started_at, reverse=True)
+    return paged_result("executions", executions, req, lambda e: _listed(ctx, e))
 
-    def item(e: Execution) -> Result:
-        listed: Result = {"executionArn": e.arn, "stateMachineArn": e.machine_arn, "name": e.name, "status": e.status, "startDate": e.started_at}
-        listed.update(_qualifiers(e))
-        if e.stopped_at is not None:
-            listed["stopDate"] = e.stopped_at
-        return listed
 
-    return paged_result("executions", executions, req, item)
+def _listed(ctx: Ctx, e: Execution) -> Result:
+    """An ExecutionListItem."""
+    listed: Result = {"executionArn": e.arn, "stateMachineArn": e.machine_arn, "name": e.name, "status": e.status, "startDate": e.started_at}
+    listed.update(_qualifiers(e))
+    if e.stopped_at is not None:
+        listed["stopDate"] = e.stopped_at
+    listed["redriveCount"] = e.redrive_count
+    if e.redrive_date is not None:
+        listed["redriveDate"] = e.redrive_date
+    listed.update(child_list_fields(ctx, e))
+    return listed
 
 
 @operations.operation("GetExecutionHistory")
 async def get_execution_history(ctx: Ctx, req: Params) -> Result:
     arn = req["executionArn"]
-    arn_parts(arn, "execution", "express")
-    if ":express:" in arn:
-        raise InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'")
+    _not_express(arn)
     execution = require_execution(ctx, arn)
     events = list(execution.events)
     if req.get("reverseOrder"):

@@ -56,7 +56,7 @@ def logs_event(level: str, event_type: str) -> bool:
     return level == "FATAL" and event_type in FATAL_TYPES
 
 
-def log_record(event: HistoryEvent, execution_arn: str, include_data: bool) -> str:
+def log_record(event: HistoryEvent, execution_arn: str, include_data: bool, redrive_count: int = 0) -> str:
     details = event.details or {}
     if not include_data:
         details = {k: v for k, v in details.items() if k not in _DATA_FIELDS}
@@ -67,7 +67,7 @@ def log_record(event: HistoryEvent, execution_arn: str, include_data: bool) -> s
         "previous_event_id": str(event.previous_id),
         "event_timestamp": str(int(event.timestamp * 1000)),
         "execution_arn": execution_arn,
-        "redrive_count": "0",
+        "redrive_count": str(redrive_count),
     }, separators=(",", ":"))
 
 
@@ -91,7 +91,7 @@ class ExecutionLog:
     def hear(self, event: HistoryEvent) -> None:
         if not logs_event(self.level, event.type):
             return
-        self.pending.append((int(event.timestamp * 1000), log_record(event, self.execution.arn, self.include_data)))
+        self.pending.append((int(event.timestamp * 1000), log_record(event, self.execution.arn, self.include_data, self.execution.redrive_count)))
         if not self.writing:
             self.writing = True
             self.env.tasks.spawn(f"stepfunctions logs {self.execution.arn}", self._write(), owner=self.owner)

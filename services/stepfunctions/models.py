@@ -99,6 +99,35 @@ class Execution:
     events: list[HistoryEvent] = field(default_factory=list)
     version_arn: str | None = None  # started through a version, or an alias that chose it
     alias_arn: str | None = None
+    redrive_count: int = 0
+    redrive_date: float | None = None
+    redrive_tokens: dict[str, float] = field(default_factory=dict)  # the last client tokens redriven -> redriveDate
+    map_run_arn: str | None = None  # a child execution of a distributed Map: the Map Run that started it
+
+    @property
+    def running(self) -> bool:
+        return self.status == "RUNNING"
+
+
+@dataclass
+class MapRun:
+    """The child executions a distributed Map state started, one per item or batch, and the
+    settings that govern them (UpdateMapRun changes the last three while it runs)."""
+
+    arn: str  # <region/account>:mapRun:<machine>/<label>:<id>
+    execution_arn: str  # the execution whose Map state started it
+    machine_arn: str  # what its children run: <machine arn>/<label>
+    label: str
+    state_name: str
+    execution_type: str  # STANDARD | EXPRESS children
+    started_at: float
+    batch_sizes: list[int]  # items in each planned child execution, in order
+    max_concurrency: int = 0  # 0: as many as the service allows
+    tolerated_failure_count: int | None = None
+    tolerated_failure_percentage: float | None = None
+    children: list[str] = field(default_factory=list)  # ARNs of the children started so far, in plan order
+    status: str = "RUNNING"  # RUNNING | SUCCEEDED | FAILED | ABORTED
+    stopped_at: float | None = None
 
     @property
     def running(self) -> bool:
@@ -112,6 +141,7 @@ class SfnStore:
     executions: dict[str, Execution] = field(default_factory=dict)  # by ARN
     versions: dict[str, MachineVersion] = field(default_factory=dict)  # by version ARN
     aliases: dict[str, MachineAlias] = field(default_factory=dict)  # by alias ARN
+    map_runs: dict[str, MapRun] = field(default_factory=dict)  # by Map Run ARN
 
 
 def _plain(record: Any) -> dict[str, Any]:
@@ -128,6 +158,7 @@ def dump_store(store: SfnStore) -> dict[str, Any]:
         "executions": [
             {**_plain(e), "events": [_plain(ev) for ev in e.events]} for e in store.executions.values()
         ],
+        "map_runs": [_plain(r) for r in store.map_runs.values()],
     }
 
 
@@ -151,4 +182,7 @@ def load_store(data: dict[str, Any]) -> SfnStore:
         events = [HistoryEvent(**ev) for ev in values.pop("events")]
         execution = Execution(**values, events=events)
         store.executions[execution.arn] = execution
+    for raw in data.get("map_runs", []):
+        map_run = MapRun(**raw)
+        store.map_runs[map_run.arn] = map_run
     return store

@@ -42,7 +42,7 @@ def decode_token(token: str) -> Any:
     try:
         return json.loads(base64.b64decode(token, validate=True))
     except (ValueError, TypeError):
-        raise InvalidToken(f"Invalid Token: '{token}'") from None
+        raise InvalidToken("Invalid Token: 'Invalid token'") from None
 
 
 def page(items: list[Any], max_results: int | None, token: str | None, default: int = 100) -> tuple[list[Any], str | None]:
@@ -52,7 +52,7 @@ def page(items: list[Any], max_results: int | None, token: str | None, default: 
     if token:
         start = decode_token(token)
         if not isinstance(start, int) or start < 0:
-            raise InvalidToken(f"Invalid Token: '{token}'")
+            raise InvalidToken("Invalid Token: 'Invalid token'")
     chunk = items[start : start + size]
     return chunk, encode_token(start + size) if start + size < len(items) else None
 

@@ -125,6 +125,26 @@ class SfnService(Service[SfnStore]):
         self.running[arn] = task
         task.add_done_callback(lambda _: self.running.pop(arn, None))
 
+    # -- distributed Map children (interpreter/distributed_map.py) ----------------------
+
+    def map_run_drivers(self) -> dict[str, Any]:
+        """Map Run ARN -> the runtime driving it while it runs (UpdateMapRun reaches it here)."""
+        return self.__dict__.setdefault("_map_run_drivers", {})
+
+    def start_child(self, child: Execution, definition: Any) -> None:
+        """A Map Run's child execution: kept beside its parent's records, run in-process."""
+        parts = child.arn.split(":")
+        self.stores.get(parts[4], parts[3]).executions[child.arn] = child
+        self.run_execution(child, definition, self.owner(parts[4], parts[3]))
+
+    def abort_child(self, child: Execution, cause: str) -> None:
+        task = self.running.get(child.arn)
+        if task is not None:
+            task.cancel()
+        if child.running:
+            self.history(child).add("ExecutionAborted", {"error": "States.Aborted", "cause": cause})
+            self.finish(child, "ABORTED", error="States.Aborted", cause=cause)
+
     # -- lifecycle --------------------------------------------------------------------
 
     def release(self) -> None:

@@ -25,7 +25,8 @@ Known differences from AWS (wording not confirmed against AWS, behaviour as the 
 - Resource is only checked to look like an ARN; AWS also knows which services exist;
 - a JSONata expression that does not parse: "The value for the field 'X' must be a valid JSONata
   expression: <the parser's error>" (AWS's wording not recorded);
-- ItemReader / ResultWriter / ItemBatcher / ProcessorConfig are only checked to be objects.
+- the Map rules of distributed mode (ProcessorConfig, ItemBatcher, Label, ItemReader and
+  ResultWriter refused: no S3) are in map_rules.py, with their own notes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 
 from services.stepfunctions.asl.ast import COMPARISON_OPERATORS, NUMERIC_OPERATORS, STRING_OPERATORS, TIMESTAMP_OPERATORS
 from services.stepfunctions.asl.errors import Problem
+from services.stepfunctions.asl.map_rules import check_map
 from services.stepfunctions.data.intrinsics import IntrinsicSyntaxError, is_intrinsic, parse_intrinsic
 from services.stepfunctions.data.references import validate_reference as validate_path
 from services.stepfunctions.asl.messages import (
@@ -348,6 +350,7 @@ class _Validator:
         for field in ("ItemReader", "ResultWriter", "ItemBatcher"):
             self.typed(st, field, dict, "OBJECT", loc)
         self.typed(st, "Label", str, "STRING", loc)
+        check_map(self, st, loc, language)  # ProcessorConfig, ItemBatcher, Label, no S3 (map_rules.py)
 
     # ------------------------------------------------------------ Choice rules
 

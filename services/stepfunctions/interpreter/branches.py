@@ -69,8 +69,11 @@ def _not_integer() -> int:
     raise ValueError
 
 
-def _map_settings(env: Env, state: ast.MapState, value: Any) -> tuple[int, int | None, float | None]:
-    """(concurrency, tolerated count, tolerated percentage), checked as AWS checks them."""
+def _map_settings(
+    env: Env, state: ast.MapState, value: Any, default: int = INLINE_MAP_CONCURRENCY,
+) -> tuple[int, int | None, float | None]:
+    """(concurrency, tolerated count, tolerated percentage), checked as AWS checks them; an absent
+    or zero MaxConcurrency gives `default`."""
     concurrency: Any = state.max_concurrency
     count, percentage = state.tolerated_failure_count, state.tolerated_failure_percentage
     if state.jsonata:
@@ -94,7 +97,7 @@ def _map_settings(env: Env, state: ast.MapState, value: Any) -> tuple[int, int |
                     f"{state.tolerated_failure_percentage_path}"
                 )
             percentage = found
-    return (concurrency if concurrency and concurrency > 0 else INLINE_MAP_CONCURRENCY), count, percentage
+    return (concurrency if concurrency and concurrency > 0 else default), count, percentage
 
 
 def _jsonata_number(env: Env, state: ast.MapState, attribute: str, field: str, integer: bool = False) -> Any:
@@ -119,17 +122,43 @@ def _items(env: Env, state: ast.MapState, value: Any) -> list[Any]:
     return items
 
 
+def is_distributed(state: ast.MapState) -> bool:
+    return isinstance(state.processor_config, dict) and state.processor_config.get("Mode") == "DISTRIBUTED"
+
+
+def selected_item(env: Env, state: ast.MapState, value: Any, selector: Any, extra: dict[str, Any], item: Any) -> Any:
+    """What one iteration (or child execution) gets: the item, or ItemSelector (Parameters)
+    evaluated with `$$.Map.Item` in `extra`."""
+    if state.jsonata and state.item_selector is not None:
+        item_env = Env(env.runner, state, env.raw, env.context.derived(extra), env.lane, env.entered_id, env.scope)
+        return jsonata_value(item_env, state, "item_selector", "ItemSelector", default=item)
+    if selector is not None:
+        return selector.evaluate(value, env.context.derived(extra))
+    return item
+
+
+def item_selector(state: ast.MapState) -> Any:
+    """The compiled JSONPath ItemSelector (or legacy Parameters), None for none or JSONata."""
+    return None if state.jsonata else (compiled(state, "item_selector") or compiled(state, "parameters"))
+
+
 async def run_map(env: Env, state: ast.MapState) -> list[Any]:
-    for field, present in (("ItemReader", state.item_reader), ("ResultWriter", state.result_writer), ("ItemBatcher", state.item_batcher)):
-        if present is not None:
-            raise runtime(f"Map state '{state.name}' uses {field}, which stepstack does not run yet.")
+    for field, present in (("ItemReader", state.item_reader), ("ResultWriter", state.result_writer)):
+        if present is not None:  # refused when the machine is created; a restored old definition may hold one
+            raise runtime(f"Map state '{state.name}' uses {field}, which needs Amazon S3: stepstack does not emulate S3 yet.")
+    if is_distributed(state):
+        from services.stepfunctions.interpreter.distributed_map import run_distributed_map
+
+        return await run_distributed_map(env, state)
+    if state.item_batcher is not None:
+        raise runtime(f"Map state '{state.name}' uses ItemBatcher, which only a DISTRIBUTED Map runs.")
     runner, lane = env.runner, env.lane
     value = env.raw if state.jsonata else apply_path(env.raw, state.input_path, env.context)
     concurrency, tolerated_count, tolerated_percentage = _map_settings(env, state, value)
     items = _items(env, state, value)
     tolerant = tolerated_count is not None or tolerated_percentage is not None
     gate = asyncio.Semaphore(concurrency)
-    selector = None if state.jsonata else (compiled(state, "item_selector") or compiled(state, "parameters"))
+    selector = item_selector(state)
     scope = env.scope
     lane.add("MapStateStarted", {"length": len(items)}, note={"entered": env.entered_id})
     failures = 0
@@ -141,12 +170,7 @@ async def run_map(env: Env, state: ast.MapState) -> list[Any]:
             if stopped:  # an iteration failed: none starts after it
                 raise asyncio.CancelledError
             extra = {"Map": {"Item": {"Index": index, "Value": item}}}
-            item_input = item
-            if state.jsonata and state.item_selector is not None:
-                item_env = Env(runner, state, env.raw, env.context.derived(extra), lane, env.entered_id, env.scope)
-                item_input = jsonata_value(item_env, state, "item_selector", "ItemSelector", default=item)
-            elif selector is not None:
-                item_input = selector.evaluate(value, env.context.derived(extra))
+            item_input = selected_item(env, state, value, selector, extra, item)
             own = lane.branch()
             own.add("MapIterationStarted", {"name": state.name, "index": index})
             try:
@@ -157,7 +181,7 @@ async def run_map(env: Env, state: ast.MapState) -> list[Any]:
                     stopped = True
                     raise
                 failures += 1
-                if _over_tolerance(failures, len(items), tolerated_count, tolerated_percentage):
+                if over_tolerance(failures, len(items), tolerated_count, tolerated_percentage):
                     stopped = True
                     raise StatesFailure("States.ExceedToleratedFailureThreshold", EXCEEDED) from None
                 return {"Error": failure.error, "Cause": failure.cause}
@@ -172,7 +196,7 @@ async def run_map(env: Env, state: ast.MapState) -> list[Any]:
     return results
 
 
-def _over_tolerance(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+def over_tolerance(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
     if count is not None and failures > count:
         return True
     return percentage is not None and total > 0 and failures * 100 / total > percentage

@@ -15,6 +15,12 @@ Failed events of Parallel and Map name their state's entered event (their previo
 whichever event was recorded last, so it cannot find them); an activity's scheduled event
 keeps its task token; a retried state's last event before the retry keeps the retry's
 deadline.
+
+A redriven execution (RedriveExecution) replays the same way, with one difference: of the
+events recorded before its last redrive, only those of states' structure (entered and exited
+events, and the start and end of branches and iterations that succeeded) are found again. The
+work of a state that did not end (its task's events, its failure) is done again and recorded
+anew, and a state re-entered this way starts its clock at the redrive (a Wait waits again).
 """
 
 from __future__ import annotations
@@ -38,8 +44,13 @@ def _key(event_type: str, details: dict[str, Any] | None) -> Any:
     return details.get("name") if event_type.endswith(("StateEntered", "StateExited")) else None
 
 
+# Events that a redrive keeps: what tells which states and iterations ended, and how.
+_STRUCTURE = ("StateEntered", "StateExited", "ParallelStateStarted", "MapStateStarted", "MapIterationStarted", "MapIterationSucceeded")
+
+
 class Replay:
-    def __init__(self, events: Sequence[HistoryEvent]) -> None:
+    def __init__(self, events: Sequence[HistoryEvent], redriving_at: float | None = None) -> None:
+        """Replay `events`; `redriving_at`: the time of a redrive about to be recorded after them."""
         self.events = events
         self.children: dict[int, list[HistoryEvent]] = {}
         self.by_state: dict[int, list[HistoryEvent]] = {}  # entered id -> events that note it
@@ -49,6 +60,15 @@ class Replay:
             if entered is not None:
                 self.by_state.setdefault(entered, []).append(event)
         self.used: set[int] = set()
+        boundary, self.restarted_at = 0, 0.0
+        for event in events:
+            if event.type == "ExecutionRedriven":
+                boundary, self.restarted_at = event.id, event.timestamp
+        if redriving_at is not None:
+            boundary, self.restarted_at = len(events) + 1, redriving_at
+        for event in events[: max(boundary - 1, 0)]:  # before the last redrive: the work of unfinished states is done again
+            if not event.type.endswith(_STRUCTURE):
+                self.used.add(event.id)
 
     def _take(self, candidates: list[HistoryEvent], event_type: str, key: Any) -> HistoryEvent | None:
         for event in candidates:

@@ -112,7 +112,8 @@ class Runner:
                 "Name": execution.name,
                 "RoleArn": execution.role_arn,
                 "StartTime": iso(execution.started_at),
-                "RedriveCount": 0,
+                "RedriveCount": execution.redrive_count,
+                **({"RedriveTime": iso(execution.redrive_date)} if execution.redrive_date is not None else {}),
             },
             "StateMachine": {"Id": execution.machine_arn, "Name": execution.machine_name},
         }
@@ -129,7 +130,7 @@ class Runner:
                 {"input": execution.input_text, "inputDetails": {"truncated": False}, "roleArn": execution.role_arn},
             )
         try:
-            lane = Lane(self.history, 1, replay) if replay is not None else self.history.lane()
+            lane = Lane(self.history, 0, replay)  # recorded: the first state's entered event follows event 0
             output = await self.run_definition(self.definition, json.loads(execution.input_text), lane, Scope(), {})
             text = checked_dumps(output, execution.name)
         except StatesFailure as failure:
@@ -175,7 +176,7 @@ class Runner:
             exited = lane.replay.exited(entered)
             if exited is not None:  # it ran to its end before: what it gave carries on
                 return self._replayed(lane, scope, exited)
-            entered_at = lane.replay.event(entered).timestamp
+            entered_at = max(lane.replay.event(entered).timestamp, lane.replay.restarted_at)  # redriven: it starts again
         retries = isinstance(state, _RETRYING)
         if _uses_context(state):
             context = self.context(state, extra, scope, 0 if retries else None, entered_at if lane.replay is not None else None)
