@@ -349,3 +349,70 @@ def test_a_redriven_execution_resumes_after_a_restore() -> None:
         ]
     finally:
         resumed.close()
+
+
+# -- a distributed Map: its Map Run is redriven with the parent ------------------------------------
+
+
+def flaky_items(*flaky_values: int) -> dict[str, Any]:
+    """A child that fails before its first redrive when its item is one of `flaky_values`."""
+    rules = [{"Variable": "$", "NumericEquals": value, "Next": "Flaky"} for value in flaky_values]
+    return {"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": rules, "Default": "Fine"},
+        "Fine": {"Type": "Pass", "End": True},
+        **flaky(),
+    }}
+
+
+def distributed_map(processor: dict[str, Any], kind: str = "STANDARD", **fields: Any) -> dict[str, Any]:
+    processor = {**processor, "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind}}
+    return {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": processor, **fields, "End": True}}}
+
+
+# A child that fails while both it and its parent are on their first attempt, for items 4 and 7:
+# a redriven child sees its own RedriveCount, one started after the redrive its parent's (`r`).
+FLAKY_CHILD = {"StartAt": "Work", "States": {"Work": {"Type": "Pass", "QueryLanguage": "JSONata", "End": True, "Output": (
+    "{% ($flaky := $states.input.v in [4, 7]; $flaky and $states.input.r = 0 and $states.context.Execution.RedriveCount = 0"
+    " ? $error('not yet') : ($flaky ? 'ok' : $states.input.v)) %}"
+)}}}
+
+
+def test_a_distributed_map_redrives_its_map_run(sfn: Any) -> None:
+    selector = {"v.$": "$$.Map.Item.Value", "r.$": "$$.Execution.RedriveCount"}
+    arn = start_and_fail(sfn, distributed_map(FLAKY_CHILD, MaxConcurrency=3, ItemSelector=selector), list(range(10)))
+    [run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    before = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert before["status"] == "FAILED" and before["redriveCount"] == 0
+    children_before = {e["executionArn"]: e["status"] for e in sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]}
+    assert "FAILED" in children_before.values() and len(children_before) < 10  # the map stopped starting children
+    failed_child = next(child for child, status in children_before.items() if status == "FAILED")
+    assert sfn.describe_execution(executionArn=failed_child)["redriveStatus"] == "REDRIVABLE_BY_MAP_RUN"
+    assert error_of(sfn.redrive_execution, executionArn=failed_child)["Code"] == "ExecutionNotRedrivable"
+
+    done = redrive(sfn, arn)
+    assert done["status"] == "SUCCEEDED"
+    assert output_of(done) == [0, 1, 2, 3, "ok", 5, 6, "ok", 8, 9]
+    after = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert after["status"] == "SUCCEEDED" and after["redriveCount"] == 1 and "redriveDate" in after
+    assert after["executionCounts"]["succeeded"] == 10 and after["executionCounts"]["total"] == 10
+    children = {e["executionArn"]: e for e in sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]}
+    assert len(children) == 10 and set(children_before) <= set(children)  # the same children, run again, and the rest
+    for child_arn, status in children_before.items():
+        expected = 0 if status == "SUCCEEDED" else 1  # a child that succeeded is not run again
+        assert children[child_arn]["redriveCount"] == expected, (child_arn, status)
+    events = history(sfn, arn)
+    redriven = [e for e in events if e["type"] == "MapRunRedriven"]
+    assert [details(e) for e in redriven] == [{"mapRunArn": run["mapRunArn"], "redriveCount": 1}]
+    assert [e["type"] for e in events].count("MapRunStarted") == 1
+
+
+def test_an_express_map_run_starts_its_failed_children_anew(sfn: Any) -> None:
+    # an EXPRESS child cannot be redriven: it starts again, as a new execution (its RedriveCount is 0 again)
+    arn = start_and_fail(sfn, distributed_map(flaky_items(1), "EXPRESS", ToleratedFailureCount=0), [0, 1, 2])
+    [run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    failed = {e["executionArn"] for e in sfn.list_executions(mapRunArn=run["mapRunArn"], statusFilter="FAILED")["executions"]}
+    assert len(failed) == 1
+    assert redrive(sfn, arn)["status"] == "FAILED"  # it fails again
+    now_failed = {e["executionArn"] for e in sfn.list_executions(mapRunArn=run["mapRunArn"], statusFilter="FAILED")["executions"]}
+    assert len(now_failed) == 1 and now_failed != failed
+    assert sfn.describe_map_run(mapRunArn=run["mapRunArn"])["redriveCount"] == 1

@@ -193,6 +193,23 @@ def test_map_with_a_mocked_result(sfn: Any) -> None:
     assert refused(sfn, "InvalidDefinition", MAP).startswith("TestState API does not support Map or Parallel states")
 
 
+def test_a_distributed_map_shows_each_iteration_input_and_batch(sfn: Any) -> None:
+    state = {
+        "Type": "Map", "End": True, "ItemsPath": "$.values",
+        "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+        "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"shared": 1}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+    }
+    answer = call(sfn, state, {"values": ["a", "b", "c"]}, mock={"result": "[1, 2]"}, inspectionLevel="DEBUG")
+    data = inspected(answer)
+    assert data["afterItemSelector"] == [{"v": "a", "i": 0}, {"v": "b", "i": 1}, {"v": "c", "i": 2}]
+    assert data["afterItemBatcher"] == [
+        {"BatchInput": {"shared": 1}, "Items": [{"v": "a", "i": 0}, {"v": "b", "i": 1}]},
+        {"BatchInput": {"shared": 1}, "Items": [{"v": "c", "i": 2}]},
+    ]
+
+
 def test_map_iteration_failures_against_the_tolerance(sfn: Any) -> None:
     state = {**MAP, "ToleratedFailureCount": 1, "Catch": [{"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "Over"}]}
     mock = {"result": json.dumps([1, 1, 1])}

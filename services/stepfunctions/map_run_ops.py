@@ -121,8 +121,10 @@ async def describe_map_run(ctx: Ctx, req: Params) -> Result:
         "toleratedFailureCount": int(record.tolerated_failure_count or 0),
         "itemCounts": items,
         "executionCounts": executions,
-        "redriveCount": 0,
+        "redriveCount": record.redrive_count,
     }
+    if record.redrive_date is not None:
+        result["redriveDate"] = record.redrive_date
     if record.stopped_at is not None:
         result["stopDate"] = record.stopped_at
     return result

@@ -128,6 +128,8 @@ class MapRun:
     children: list[str] = field(default_factory=list)  # ARNs of the children started so far, in plan order
     status: str = "RUNNING"  # RUNNING | SUCCEEDED | FAILED | ABORTED
     stopped_at: float | None = None
+    redrive_count: int = 0  # redriven with its parent execution
+    redrive_date: float | None = None
 
     @property
     def running(self) -> bool:

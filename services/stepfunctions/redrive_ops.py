@@ -12,7 +12,6 @@ from typing import Any
 
 from services.core.context import Params, RequestContext, Result
 from services.stepfunctions.errors import ExecutionNotRedrivable, InvalidArn
-from services.stepfunctions.interpreter.replay import Replay
 from services.stepfunctions.machine_ops import require_execution, sfn_of, store_of
 from services.stepfunctions.models import Execution, SfnStore
 from services.stepfunctions.service import operations
@@ -72,26 +71,8 @@ async def redrive_execution(ctx: Ctx, req: Params) -> Result:
     if status != "REDRIVABLE":
         why = reason or "Execution can only be redriven by redriving its parent's Map Run"
         raise ExecutionNotRedrivable(f"Execution '{arn}' cannot be redriven: {why}.")
-    redrive(ctx, execution, now)
+    sfn_of(ctx).redrive(execution)
     if token is not None:
         tokens[token] = now
     execution.redrive_tokens = dict(list(tokens.items())[-TOKENS_KEPT:])
-    return {"redriveDate": now}
-
-
-def redrive(ctx: Ctx, execution: Execution, now: float) -> None:
-    """Run the execution again from its history: what succeeded is found, the rest runs."""
-    sfn = sfn_of(ctx)
-    definition = sfn.parsed(execution.definition)
-    replay = Replay(list(execution.events), redriving_at=now)
-    for event in execution.events:  # deadlines of the attempts before: the retries start over
-        if event.note and "retry_at" in event.note:
-            event.note = {k: v for k, v in event.note.items() if k != "retry_at"}
-    execution.status, execution.stopped_at = "RUNNING", None
-    execution.output_text = execution.error = execution.cause = None
-    execution.redrive_count += 1
-    execution.redrive_date = now
-    execution.timeout_at = now + definition.timeout_seconds if definition.timeout_seconds is not None else None
-    sfn.history(execution).add("ExecutionRedriven", {"redriveCount": execution.redrive_count})
-    parts = execution.arn.split(":")
-    sfn.run_execution(execution, definition, sfn.owner(parts[4], parts[3]), replay)
+    return {"redriveDate": execution.redrive_date}

@@ -105,6 +105,7 @@ class SfnService(Service[SfnStore]):
 
         arn, history = execution.arn, self.history(execution)
         runner = Runner(execution, definition, history, self.clock, self.broker, self.finish, self.env.ids.derived_random(arn))
+        runner.service = self  # what a distributed Map starts its children with
 
         async def run() -> None:
             try:
@@ -124,6 +125,24 @@ class SfnService(Service[SfnStore]):
             self.timeouts[arn] = self.clock.call_at(execution.timeout_at, timed_out)
         self.running[arn] = task
         task.add_done_callback(lambda _: self.running.pop(arn, None))
+
+    def redrive(self, execution: Execution) -> None:
+        """RedriveExecution's work: the execution runs again from its history; what succeeded
+        is found (replay.py), the rest runs. Its TimeoutSeconds starts over."""
+        now = self.clock.now()
+        definition = self.parsed(execution.definition)
+        replay = Replay(list(execution.events), redriving_at=now)
+        for event in execution.events:  # the retry deadlines of the attempts before: retries start over
+            if event.note and "retry_at" in event.note:
+                event.note = {k: v for k, v in event.note.items() if k != "retry_at"}
+        execution.status, execution.stopped_at = "RUNNING", None
+        execution.output_text = execution.error = execution.cause = None
+        execution.redrive_count += 1
+        execution.redrive_date = now
+        execution.timeout_at = now + definition.timeout_seconds if definition.timeout_seconds is not None else None
+        self.history(execution).add("ExecutionRedriven", {"redriveCount": execution.redrive_count})
+        parts = execution.arn.split(":")
+        self.run_execution(execution, definition, self.owner(parts[4], parts[3]), replay)
 
     # -- distributed Map children (interpreter/distributed_map.py) ----------------------
 

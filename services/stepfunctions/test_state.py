@@ -33,10 +33,11 @@ from services.stepfunctions.data.references import ContextObject
 from services.stepfunctions.data.templates import apply_path
 from services.stepfunctions.errors import InvalidArn, InvalidDefinition, InvalidExecutionInput, ValidationException
 from services.stepfunctions.failures import StatesFailure
-from services.stepfunctions.interpreter.branches import EXCEEDED, _map_settings
+from services.stepfunctions.interpreter.branches import EXCEEDED, _items, _map_settings, item_selector, selected_item
 from services.stepfunctions.interpreter.dataflow import dumps, effective_input
 from services.stepfunctions.interpreter.fields import Env, assignments, jsonata_value, plain_output, result_output, selected_result, task_input
 from services.stepfunctions.interpreter.history import History
+from services.stepfunctions.interpreter.item_batcher import plan_batches
 from services.stepfunctions.interpreter.retry import find_catcher, find_retrier
 from services.stepfunctions.interpreter.scope import Scope
 from services.stepfunctions.interpreter.states import Outcome, evaluate_choice, evaluate_pass, evaluate_succeed, fail_failure, following
@@ -299,6 +300,7 @@ class _Probe:
             concurrency, count, percentage = _map_settings(env, state, value)
             if state.item_reader is None and not state.jsonata:
                 data["afterItemsPath"] = apply_path(value, state.items_path, env.context)
+            _map_inputs(env, state, value, data)
             data["maxConcurrency"] = state.max_concurrency if state.max_concurrency_path is None and not isinstance(state.raw.get("MaxConcurrency"), str) else concurrency
             if count is not None:
                 data["toleratedFailureCount"] = count
@@ -336,6 +338,20 @@ class _Probe:
         if not state.jsonata:
             data["afterResultPath"] = set_result(env.raw, state.result_path, selected)
         return output, following(state), assigned
+
+
+def _map_inputs(env: Env, state: ast.MapState, value: Any, data: dict[str, Any]) -> None:
+    """afterItemSelector (each iteration's input) and afterItemBatcher (each batch), when the
+    state has those fields."""
+    if state.item_selector is None and getattr(state, "parameters", None) is None and state.item_batcher is None:
+        return
+    items = _items(env, state, value)
+    selector = item_selector(state)
+    if state.item_selector is not None or selector is not None:
+        items = [selected_item(env, state, value, selector, {"Map": {"Item": {"Index": i, "Value": item}}}, item) for i, item in enumerate(items)]
+        data["afterItemSelector"] = items
+    if state.item_batcher is not None:
+        data["afterItemBatcher"] = plan_batches(env, state, value, items)[0]
 
 
 _PLAIN = frozenset({"errorDetails", "maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage"})

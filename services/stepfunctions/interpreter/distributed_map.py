@@ -17,6 +17,10 @@ the Map Run ends ABORTED.
 Resuming (replay.py): the recorded MapRunStarted names the Map Run; its children that were
 running resume as executions of their own, the ones not yet started start as planned.
 
+Redriving the parent redrives its Map Run (MapRunRedriven, as AWS documents): children that
+did not succeed run again within its concurrency, STANDARD ones redriven (what they did that
+succeeded is kept), EXPRESS ones started anew; those never started start.
+
 LIMITATIONS: ItemReader and ResultWriter need Amazon S3 and are refused when the machine is
 created; a child's context object has no `$$.Map` (ItemSelector reads `$$.Map.Item`, in the
 parent); the output of a tolerated failed child is `{"Error", "Cause"}`; without a Label the Map
@@ -56,11 +60,9 @@ ENDED_WITH_RUN = "Its Map Run failed: the tolerated failure threshold was exceed
 
 
 def _service(env: Env) -> SfnService:
-    """The service running this execution: the runner was handed its `finish` (a bound method)."""
-    from services.stepfunctions.service import SfnService
-
-    service = getattr(env.runner.finish, "__self__", None)
-    if not isinstance(service, SfnService):
+    """The service running this execution."""
+    service = env.runner.service
+    if service is None:  # TestState runs states without one
         raise runtime("stepstack runs a distributed Map only inside its Step Functions service.")
     return service
 
@@ -91,9 +93,20 @@ async def run_distributed_map(env: Env, state: ast.MapState) -> list[Any]:
     text = _child_definition(state)
     definition = sfn.parsed(text)
     lane.add("MapStateStarted", {"length": len(items)}, note={"entered": env.entered_id})
-    record = _resumed(sfn, env) or _new_map_run(sfn, env, state, sizes, concurrency, count, percentage)
-    started = lane.add("MapRunStarted", {"mapRunArn": record.arn})
-    driver = MapRunDriver(sfn, record, env.runner.execution, inputs, text, definition)
+    record, kind = _recorded_run(sfn, env)
+    restarts: list[int] = []
+    if record is not None and kind == "redrive":
+        _redrive(sfn, record)
+        kind = "MapRunRedriven"
+    if record is not None and kind == "MapRunRedriven":
+        restarts = _to_run_again(sfn, record)
+    if record is None:
+        record, kind = _new_map_run(sfn, env, state, sizes, concurrency, count, percentage), "MapRunStarted"
+    details: dict[str, Any] = {"mapRunArn": record.arn}
+    if kind == "MapRunRedriven":
+        details["redriveCount"] = record.redrive_count
+    started = lane.add(kind or "MapRunStarted", details)
+    driver = MapRunDriver(sfn, record, env.runner.execution, inputs, text, definition, restarts)
     drivers = sfn.map_run_drivers()
     drivers[record.arn] = driver
     try:
@@ -115,17 +128,44 @@ async def run_distributed_map(env: Env, state: ast.MapState) -> list[Any]:
     return driver.results()
 
 
-def _resumed(sfn: SfnService, env: Env) -> MapRun | None:
-    """Replaying: the Map Run that the recorded MapRunStarted names."""
+def _recorded_run(sfn: SfnService, env: Env) -> tuple[MapRun | None, str | None]:
+    """Replaying: the Map Run the recorded MapRunStarted or MapRunRedriven names, with that
+    event's type; redriving: the Map Run of the attempt before, with "redrive"."""
     lane = env.lane
-    if lane.replay is None:
-        return None
-    recorded = lane.replay.next_of(lane, "MapRunStarted")
-    if recorded is None:
-        return None
+    replay = lane.replay
+    if replay is None:
+        return None, None
     parts = env.runner.execution.arn.split(":")
     store = sfn.stores.find(parts[4], parts[3])
-    return store.map_runs.get((recorded.details or {}).get("mapRunArn", "")) if store is not None else None
+    if store is None:
+        return None, None
+    for kind in ("MapRunRedriven", "MapRunStarted"):
+        recorded = replay.next_of(lane, kind)
+        if recorded is not None:
+            return store.map_runs.get((recorded.details or {}).get("mapRunArn", "")), kind
+    before = [e for e in replay.children.get(lane.last, ()) if e.type in ("MapRunStarted", "MapRunRedriven")]
+    if before:  # redriven: that Map Run goes on
+        return store.map_runs.get((before[-1].details or {}).get("mapRunArn", "")), "redrive"
+    return None, None
+
+
+def _redrive(sfn: SfnService, record: MapRun) -> None:
+    record.status, record.stopped_at = "RUNNING", None
+    record.redrive_count += 1
+    record.redrive_date = sfn.clock.now()
+
+
+def _to_run_again(sfn: SfnService, record: MapRun) -> list[int]:
+    """A redriven Map Run's children still to run again: those that ended without success
+    before the redrive (a resumed one may have run some again already)."""
+    parts = record.arn.split(":")
+    executions = sfn.stores.get(parts[4], parts[3]).executions
+    since = record.redrive_date or 0.0
+    return [
+        index for index, arn in enumerate(record.children)
+        if (child := executions.get(arn)) is None
+        or (child.status != "SUCCEEDED" and not child.running and (child.stopped_at or 0.0) <= since)
+    ]
 
 
 def _new_map_run(
@@ -158,8 +198,12 @@ class MapRunDriver:
     """Runtime of one running Map Run: starts children within its concurrency and hears each
     end; everything it knows is in the MapRun record and the children's Execution records."""
 
-    def __init__(self, sfn: SfnService, record: MapRun, parent: Execution, inputs: list[Any], text: str, definition: Any) -> None:
+    def __init__(
+        self, sfn: SfnService, record: MapRun, parent: Execution, inputs: list[Any], text: str, definition: Any,
+        restarts: list[int] | None = None,
+    ) -> None:
         self.sfn, self.record, self.parent = sfn, record, parent
+        self.restarts = list(restarts or ())  # children to run again (a redrive), before new ones
         self.inputs, self.text, self.definition = inputs, text, definition
         parts = record.arn.split(":")
         self.executions = sfn.stores.get(parts[4], parts[3]).executions
@@ -167,8 +211,11 @@ class MapRunDriver:
         self.running: dict[str, Subscription] = {}  # child ARN -> its status subscription
         self.failed_items = 0
         self._wake: asyncio.Future[None] | None = None
+        again = set(self.restarts)
         for index, arn in enumerate(record.children):  # resumed: what the children did meanwhile
             child = self.executions.get(arn)
+            if index in again:
+                continue
             if child is not None and child.running:
                 self._watch(index, child)
             else:
@@ -189,12 +236,12 @@ class MapRunDriver:
                 return StatesFailure("States.ExceedToleratedFailureThreshold", EXCEEDED)
             limit = record.max_concurrency or UNLIMITED
             try:
-                while len(record.children) < len(self.inputs) and len(self.running) < limit:
-                    self._start(len(record.children))
+                while (self.restarts or len(record.children) < len(self.inputs)) and len(self.running) < limit:
+                    self._start(self.restarts.pop(0) if self.restarts else len(record.children))
             except StatesFailure as failure:  # a child's input over the payload limit
                 self.end("FAILED", failure.cause)
                 return failure
-            if not self.running and len(record.children) >= len(self.inputs):
+            if not self.running and not self.restarts and len(record.children) >= len(self.inputs):
                 self.end("SUCCEEDED")
                 return None
             self._wake = loop.create_future()
@@ -209,6 +256,12 @@ class MapRunDriver:
 
     def _start(self, index: int) -> None:
         sfn, record, parent = self.sfn, self.record, self.parent
+        if index < len(record.children):  # a redrive: the child runs again
+            earlier = self.executions.get(record.children[index])
+            if earlier is not None and earlier.machine_type == "STANDARD":
+                sfn.redrive(earlier)
+                self._watch(index, earlier)
+                return
         parts = record.arn.split(":")
         region, account = parts[3], parts[4]
         family = record.machine_arn.split(":", 6)[6]
@@ -220,7 +273,10 @@ class MapRunDriver:
             family, record.execution_type, self.text, parent.role_arn, checked_dumps(self.inputs[index], record.state_name),
             sfn.clock.now(), map_run_arn=record.arn,
         )
-        record.children.append(child.arn)
+        if index < len(record.children):
+            record.children[index] = child.arn  # an EXPRESS child is started anew
+        else:
+            record.children.append(child.arn)
         sfn.start_child(child, self.definition)
         self._watch(index, child)
 

@@ -6,7 +6,8 @@ A failure is a StatesFailure: Task, Parallel and Map retry it with their Retrier
 state with Catchers may route it, else it ends its scope. Lanes of history events and
 variable scopes are passed down explicitly.
 
-LIMITATIONS: inline Map only (ItemReader/ResultWriter of distributed maps are not run); Task
+LIMITATIONS: a distributed Map reads its items from the state input only (ItemReader and
+ResultWriter need S3, refused at creation: asl/map_rules.py); Task
 resources are activities for now, other resources fail with States.TaskFailed naming the
 resource.
 """
@@ -103,6 +104,7 @@ class Runner:
         self.history = history
         self.finish = finish
         self.rng = rng
+        self.service: Any = None  # the SfnService running it, when one does (distributed Map children)
         self.partition = partition_of(execution.arn.split(":")[3]) if execution.arn.count(":") > 3 else "aws"
         self.iso_now = _IsoClock(clock).now
         self.base_context = {
