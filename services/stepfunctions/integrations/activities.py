@@ -69,6 +69,17 @@ class ActivityBroker:
             waiting.wake_one()
         return task
 
+    def new_token(self, execution_arn: str) -> str:
+        """A task token for a `.waitForTaskToken` task of the execution."""
+        return base64.b64encode(json.dumps({"task": self.ids.uuid(), "execution": execution_arn}).encode()).decode()
+
+    def expect(self, token: str, on_heartbeat: Callable[[], None]) -> ActivityTask:
+        """A callback (`.waitForTaskToken`): answered by SendTaskSuccess / SendTaskFailure with
+        its token, kept alive by SendTaskHeartbeat; no worker polls for it."""
+        task = ActivityTask(token, "", "", asyncio.get_running_loop().create_future(), lambda _: None, on_heartbeat, started=True)
+        self.live[token] = task
+        return task
+
     def withdraw(self, task: ActivityTask) -> None:
         """The execution no longer waits for this task (timed out, stopped, finished)."""
         self.live.pop(task.token, None)

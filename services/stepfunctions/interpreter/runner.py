@@ -32,6 +32,8 @@ from services.stepfunctions.data.jsonpath import set_result
 from services.stepfunctions.data.references import ContextObject
 from services.stepfunctions.failures import StatesFailure, runtime
 from services.stepfunctions.integrations.activities import ActivityBroker
+from services.stepfunctions.integrations.resources import waits_for_token
+from services.stepfunctions.integrations.service_task import task_token
 from services.stepfunctions.interpreter.branches import run_map, run_parallel
 from services.stepfunctions.interpreter.dataflow import checked_dumps, dumps
 from services.stepfunctions.interpreter.fields import (
@@ -264,6 +266,9 @@ class Runner:
         state = env.state
         if isinstance(state, ast.MapState):
             return await run_map(env, state)
+        if isinstance(state, ast.TaskState) and waits_for_token(state.resource):  # `$$.Task.Token` before Parameters
+            env.task_token = task_token(env)
+            env.context = env.context.derived({"Task": {"Token": env.task_token}})
         value = task_input(env, state)
         if isinstance(state, ast.ParallelState):
             return await run_parallel(env, state, value)

@@ -1,4 +1,6 @@
-"""The Task state's work: its timeouts and, for now, activities as the one kind of resource.
+"""The Task state's work: its timeouts, and the resource it runs: an activity (here), a service
+integration (integrations/service_task.py) or a Lambda function by its ARN
+(integrations/lambda_function.py).
 
 A missed heartbeat fails the task with States.Timeout, as AWS records it; the failure is
 marked so that `ErrorEquals: ["States.HeartbeatTimeout"]` matches it (and only it).
@@ -16,6 +18,9 @@ from services.stepfunctions.data.templates import apply_path
 from services.stepfunctions.failures import StatesFailure, runtime
 from services.stepfunctions.interpreter.dataflow import dumps
 from services.stepfunctions.interpreter.fields import Env, evaluation_failure, jsonata_value
+from services.stepfunctions.integrations.lambda_function import run_function_task
+from services.stepfunctions.integrations.resources import is_function_arn, service_resource
+from services.stepfunctions.integrations.service_task import run_service_task
 from services.stepfunctions.interpreter.history import Lane
 
 
@@ -43,6 +48,11 @@ async def run_task(env: Env, state: ast.TaskState, value: Any) -> Any:
         if not scheduled_before and not env.runner.broker.exists(resource):  # recorded on AWS: no event, the execution fails
             raise runtime(f"The activity {resource} does not exist.")
         return await _activity(env, resource, value, timeout, heartbeat)
+    integration = service_resource(resource)
+    if integration is not None:
+        return await run_service_task(env, state, integration, value, timeout, heartbeat)
+    if is_function_arn(resource):
+        return await run_function_task(env, state, resource, value, timeout)
     cause = f"The resource '{resource}' is not available in stepstack: no emulator runs this kind of task yet."
     env.lane.add("TaskStartFailed", {"resourceType": _resource_type(resource), "resource": resource, "error": "States.TaskFailed", "cause": cause})
     raise StatesFailure("States.TaskFailed", cause)
