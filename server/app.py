@@ -45,6 +45,7 @@ class StepstackApp:
                 "batch_workdir": settings.batch_workdir,
                 "batch_keep_workdirs": settings.batch_keep_workdirs,
                 "lambda_max_environments": settings.lambda_max_environments,
+                "sfn_mock_config": settings.sfn_mock_config,
                 "lambda_endpoint": f"http://{_reachable(settings.host)}:{settings.port}",
             },
         )

@@ -38,6 +38,7 @@ class Settings:
     batch_workdir: str | None = None  # where job attempts get their working directories (default: a temporary one)
     batch_keep_workdirs: bool = False  # keep each attempt's working directory after it ends
     lambda_max_environments: int = 32  # Lambda execution environments (processes) alive at once, machine-wide
+    sfn_mock_config: str | None = None  # Step Functions Local's mock configuration file (also SFN_MOCK_CONFIG)
 
     def __post_init__(self) -> None:
         unknown = set(self.services) - set(SERVICE_NAMES)
@@ -59,6 +60,13 @@ class Settings:
             raise SettingsError(f"STEPSTACK_LAMBDA_MAX_ENVIRONMENTS must be at least 1, got {self.lambda_max_environments}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"unknown log format {self.log_format!r} (text or json)")
+        if self.sfn_mock_config is not None:  # as Step Functions Local, refuse to start on a bad file
+            from services.stepfunctions.integrations.mocks import MockConfigError, load_config
+
+            try:
+                load_config(self.sfn_mock_config)
+            except MockConfigError as exc:
+                raise SettingsError(str(exc)) from None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -69,6 +77,8 @@ class Settings:
             raw = env.get(f"STEPSTACK_{f.name.upper()}")
             if raw is not None and raw != "":
                 values[f.name] = _convert(f.name, raw)
+        if "sfn_mock_config" not in values and env.get("SFN_MOCK_CONFIG"):  # Step Functions Local's name
+            values["sfn_mock_config"] = env["SFN_MOCK_CONFIG"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import services
 from services.core.service import Operations
+from services.stepfunctions.integrations.registry import Integrations
 from tests.inprocess import InProcess
 
 _IMMUTABLE = (
@@ -24,6 +25,7 @@ _IMMUTABLE = (
     types.FunctionType, types.BuiltinFunctionType, types.ModuleType, contextvars.ContextVar,
     logging.Logger, typing.TypeVar, enum.Enum,
     Operations,  # the operation table: code registered at import, never state
+    Integrations,  # Step Functions' integration table: likewise
 )
 
 

@@ -19,7 +19,10 @@ from services.stepfunctions.errors import (
     InvalidOutput,
     StateMachineDeleting,
     StateMachineTypeNotSupported,
+    ValidationException,
 )
+from services.stepfunctions.integrations.mocks import MockConfigError
+from services.stepfunctions.integrations.mocks.tasks import not_task_states
 from services.stepfunctions.interpreter.dataflow import MAX_PAYLOAD
 from services.stepfunctions.interpreter.history import event_to_wire
 from services.stepfunctions.machine_ops import describe, require_activity, require_execution, require_state_machine, sfn_of, store_of
@@ -65,9 +68,37 @@ def _target(ctx: Ctx, arn: str) -> tuple[StateMachine, MachineVersion | None, st
     return require_state_machine(ctx, arn), None, None
 
 
+def _test_case(ctx: Ctx, arn: str) -> tuple[StateMachine, MachineVersion | None, str | None, dict[str, Any] | None]:
+    """The target of a StartExecution and, for `<arn>#<TestCaseName>` (Step Functions Local's
+    mocked service integrations), the test case of the mock configuration file it runs with."""
+    arn, marked, case = arn.partition("#")
+    machine, version, alias_arn = _target(ctx, arn)
+    if not marked:
+        return machine, version, alias_arn, None
+    mocks = sfn_of(ctx).mocks
+    try:
+        config = mocks.current()
+    except MockConfigError as error:
+        raise ValidationException(f"The test case '{case}' cannot run: {error}") from None
+    test_case = config.test_case(machine.name, case)
+    if test_case is None:
+        raise InvalidArn(
+            f"Invalid Arn: '{arn}#{case}': the mock configuration file {mocks.path} has no test case '{case}' "
+            f"for the state machine '{machine.name}'"
+        )
+    strays = not_task_states(test_case, sfn_of(ctx).parsed((version or machine).definition))
+    if strays:
+        listed = ", ".join(f"'{name}'" for name in strays)
+        raise ValidationException(
+            f"The test case '{case}' of the mock configuration file {mocks.path} mocks {listed}: the state machine "
+            f"'{machine.name}' has no Task state of {'these names' if len(strays) > 1 else 'that name'}"
+        )
+    return machine, version, alias_arn, test_case
+
+
 def _launch(
     ctx: Ctx, machine: StateMachine, name: str, text: str,
-    version: MachineVersion | None = None, alias_arn: str | None = None,
+    version: MachineVersion | None = None, alias_arn: str | None = None, test_case: dict[str, Any] | None = None,
 ) -> Execution:
     sfn = sfn_of(ctx)
     kind = "express" if machine.type == "EXPRESS" else "execution"
@@ -78,7 +109,7 @@ def _launch(
     definition = sfn.parsed(source.definition)
     execution = Execution(
         arn, name, machine.arn, machine.name, machine.type, source.definition, source.role_arn, text, ctx.clock.now(),
-        version_arn=version.arn if version else None, alias_arn=alias_arn,
+        version_arn=version.arn if version else None, alias_arn=alias_arn, mock_test_case=test_case,
     )
     ctx.store_at(account, region).executions[arn] = execution
     log.debug("execution %s started", arn)  # the StartExecution request line says so at info
@@ -95,7 +126,7 @@ def _launch(
 
 @operations.operation("StartExecution")
 async def start_execution(ctx: Ctx, req: Params) -> Result:
-    machine, version, alias_arn = _target(ctx, req["stateMachineArn"])
+    machine, version, alias_arn, test_case = _test_case(ctx, req["stateMachineArn"])
     if machine.status != "ACTIVE":
         raise StateMachineDeleting(f"State Machine is being deleted: '{machine.arn}'")
     name = req.get("name") or ctx.ids.uuid()
@@ -109,18 +140,18 @@ async def start_execution(ctx: Ctx, req: Params) -> Result:
             if existing.running and existing.input_text == text:
                 return {"executionArn": arn, "startDate": existing.started_at}
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-    execution = _launch(ctx, machine, name, text, version, alias_arn)
+    execution = _launch(ctx, machine, name, text, version, alias_arn, test_case)
     return {"executionArn": execution.arn, "startDate": execution.started_at}
 
 
 @operations.operation("StartSyncExecution", long_running=True)
 async def start_sync_execution(ctx: Ctx, req: Params) -> Result:
-    machine, version, alias_arn = _target(ctx, req["stateMachineArn"])
+    machine, version, alias_arn, test_case = _test_case(ctx, req["stateMachineArn"])
     if machine.type != "EXPRESS":
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
     name = req.get("name") or ctx.ids.uuid()
     check_name(name)
-    execution = _launch(ctx, machine, name, _checked_input(req.get("input")), version, alias_arn)
+    execution = _launch(ctx, machine, name, _checked_input(req.get("input")), version, alias_arn, test_case)
     if execution.running:
         await ctx.events.wait_for(execution.arn, lambda event: event["type"] == "ExecutionStatus")
     result = _summary(execution)

@@ -12,6 +12,7 @@ from typing import Any
 from services.core.arns import parse_arn
 from services.core.context import Params, RequestContext, Result
 from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
+from services.stepfunctions.asl.integration_rules import check_express
 from services.stepfunctions.asl.parser import parse_definition
 from services.stepfunctions.errors import (
     ActivityDoesNotExist,
@@ -135,6 +136,7 @@ async def create_state_machine(ctx: Ctx, req: Params) -> Result:
     machine_type = req.get("type", "STANDARD")
     definition = req["definition"]
     parsed_definition(ctx, definition)
+    check_express(definition, machine_type)
     role = _role(req["roleArn"])
     logging = await _logging_checked(ctx, req.get("loggingConfiguration"))
     tracing = req.get("tracingConfiguration") or dict(DEFAULT_TRACING)
@@ -205,6 +207,7 @@ async def update_state_machine(ctx: Ctx, req: Params) -> Result:
     before = (machine.definition, machine.role_arn, machine.logging, machine.tracing, machine.encryption)
     if req.get("definition") is not None:
         parsed_definition(ctx, req["definition"])
+        check_express(req["definition"], machine.type)
         machine.definition = req["definition"]
     if req.get("roleArn") is not None:
         machine.role_arn = _role(req["roleArn"])

@@ -103,6 +103,7 @@ class Execution:
     redrive_date: float | None = None
     redrive_tokens: dict[str, float] = field(default_factory=dict)  # the last client tokens redriven -> redriveDate
     map_run_arn: str | None = None  # a child execution of a distributed Map: the Map Run that started it
+    mock_test_case: dict[str, Any] | None = None  # started as `<machine arn>#<test case>` (integrations/mocks/)
 
     @property
     def running(self) -> bool:

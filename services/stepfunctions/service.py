@@ -13,6 +13,7 @@ from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionPro
 from services.stepfunctions.asl.parser import parse_definition
 from services.stepfunctions.errors import InvalidDefinition
 from services.stepfunctions.integrations.activities import ActivityBroker
+from services.stepfunctions.integrations.mocks import MockConfigFile
 from services.stepfunctions.interpreter.history import History
 from services.stepfunctions.interpreter.replay import Replay
 from services.stepfunctions.logging_sink import ExecutionLogs
@@ -37,6 +38,7 @@ class SfnService(Service[SfnStore]):
         self.running: dict[str, asyncio.Task[None]] = {}  # execution ARN -> the task that runs it
         self.inspectors["activities"] = self._inspect_activities
         self.execution_logs = ExecutionLogs(env, self._machine_of)  # loggingConfiguration at work
+        self.mocks = MockConfigFile(env.options.get("sfn_mock_config"))  # SFN_MOCK_CONFIG's test cases
 
     def activity_exists(self, arn: str) -> bool:
         parts = arn.split(":")

@@ -22,7 +22,8 @@ Known differences from AWS (wording not confirmed against AWS, behaviour as the 
 - a state with neither Next nor End: "These fields are required: [Next]";
 - a Wait state with none of its four fields, HeartbeatSeconds >= TimeoutSeconds, state names
   over 80 characters (INVALID_STATE_NAME) and duplicated names (DUPLICATE_STATE_NAME);
-- Resource is only checked to look like an ARN; AWS also knows which services exist;
+- Resource is only checked to look like an ARN; AWS also knows which services exist (aws-sdk
+  resources and their fields are checked against botocore's models: integrations/aws_sdk/checks.py);
 - a JSONata expression that does not parse: "The value for the field 'X' must be a valid JSONata
   expression: <the parser's error>" (AWS's wording not recorded);
 - the Map rules of distributed mode (ProcessorConfig, ItemBatcher, Label, ItemReader and
@@ -37,6 +38,7 @@ from typing import Any
 from services.stepfunctions.asl.ast import COMPARISON_OPERATORS, NUMERIC_OPERATORS, STRING_OPERATORS, TIMESTAMP_OPERATORS
 from services.stepfunctions.asl.errors import Problem
 from services.stepfunctions.asl.map_rules import check_map
+from services.stepfunctions.integrations.aws_sdk.checks import sdk_task_problems
 from services.stepfunctions.data.intrinsics import IntrinsicSyntaxError, is_intrinsic, parse_intrinsic
 from services.stepfunctions.data.references import validate_reference as validate_path
 from services.stepfunctions.asl.messages import (
@@ -265,6 +267,9 @@ class _Validator:
                 self.error(expected_type("STRING"), f"{loc}/Resource")
             elif not _ARN.match(resource):
                 self.error(unrecognized_resource(resource), f"{loc}/Resource")
+            else:
+                for message, where in sdk_task_problems(resource, st):  # aws-sdk: service, action, fields
+                    self.error(message, f"{loc}{where}")
         timeout = self.integer(st, "TimeoutSeconds", loc, minimum=1, expression=language == "JSONata")
         heartbeat = self.integer(st, "HeartbeatSeconds", loc, minimum=1, expression=language == "JSONata")
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):

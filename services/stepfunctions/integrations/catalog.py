@@ -4,3 +4,8 @@ registry.INTEGRATIONS. One line per module."""
 from __future__ import annotations
 
 from services.stepfunctions.integrations import sqs  # noqa: F401
+from services.stepfunctions.integrations import states  # noqa: F401
+from services.stepfunctions.integrations import batch  # noqa: F401
+from services.stepfunctions.integrations import lambda_  # noqa: F401
+from services.stepfunctions.integrations import sns  # noqa: F401
+from services.stepfunctions.integrations import aws_sdk  # noqa: F401

@@ -53,4 +53,8 @@ def is_function_arn(resource: str) -> bool:
 
 
 def waits_for_token(resource: str) -> bool:
-    return resource.endswith(".waitForTaskToken") and service_resource(resource) is not None
+    """A service Task with a task token (`$$.Task.Token`) that a callback can answer:
+    `.waitForTaskToken`, and `.sync` / `.sync:2` too (recorded on AWS: SendTaskSuccess with the
+    token of a `startExecution.sync` task ends it, v2/callback test_sync_with_task_token)."""
+    found = service_resource(resource)
+    return found is not None and found.pattern in (TOKEN, SYNC, SYNC2)

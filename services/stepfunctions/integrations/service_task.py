@@ -3,7 +3,8 @@
 - request-response: TaskScheduled, TaskStarted, then TaskSucceeded (the call's answer) or
   TaskFailed;
 - `.sync`: TaskScheduled, TaskStarted, TaskSubmitted (the call's answer), then TaskSucceeded
-  when the work it started ends well, else TaskFailed;
+  when the work it started ends well, else TaskFailed; a `.sync` task has a token too, and a
+  callback with it ends the task first (recorded on AWS: test_sync_with_task_token);
 - `.waitForTaskToken`: TaskScheduled, TaskStarted, TaskSubmitted, then TaskSucceeded with the
   output of SendTaskSuccess, TaskFailed with the error and cause of SendTaskFailure, or
   TaskTimedOut (`States.Timeout`) when TimeoutSeconds or HeartbeatSeconds pass first.
@@ -30,6 +31,7 @@ from services.core.errors import AwsError
 from services.stepfunctions.asl import ast
 from services.stepfunctions.failures import StatesFailure
 from services.stepfunctions.integrations import catalog  # noqa: F401  (registers the integrations)
+from services.stepfunctions.integrations.mocks.tasks import mocked_state
 from services.stepfunctions.integrations.registry import INTEGRATIONS, Integration, TaskCall
 from services.stepfunctions.integrations.resources import REQUEST, TOKEN, ServiceResource
 from services.stepfunctions.interpreter.dataflow import checked_dumps, dumps
@@ -54,14 +56,15 @@ def task_token(env: Env) -> str:
 async def run_service_task(
     env: Env, state: ast.TaskState, resource: ServiceResource, value: Any, timeout: int | None, heartbeat: int | None,
 ) -> Any:
-    integration = INTEGRATIONS.find(resource)
+    mocked = mocked_state(env, state)  # a test case's mocked response answers instead (mocks/tasks.py)
+    integration = mocked.integration() if mocked is not None else INTEGRATIONS.find(resource)
     names = {"resourceType": resource.resource_type, "resource": resource.resource}
-    if integration is None or resource.pattern not in integration.patterns or env.runner.service is None:
+    if integration is None or resource.pattern not in integration.patterns or (env.runner.service is None and mocked is None):
         what = "this integration pattern of " if integration is not None else ""
         cause = f"stepstack does not run {what}the resource '{resource.arn}' yet."
         env.lane.add("TaskStartFailed", {**names, "error": "States.TaskFailed", "cause": cause})
         raise StatesFailure("States.TaskFailed", cause)
-    token = env.task_token if resource.pattern == TOKEN else None
+    token = env.task_token if resource.pattern != REQUEST else None  # `.sync` tasks have one too (resources.waits_for_token)
     return await _Attempt(env, state, resource, integration, value, timeout, heartbeat, token).run()
 
 
@@ -82,7 +85,7 @@ class _Attempt:
         details: dict[str, Any] = {**self.names, "region": call.region, "parameters": dumps(call.params)}
         if self.timeout is not None:
             details["timeoutInSeconds"] = self.timeout
-        if self.heartbeat is not None and call.token is not None:
+        if self.heartbeat is not None and call.resource.pattern == TOKEN:
             details["heartbeatInSeconds"] = self.heartbeat
         scheduled = lane.add("TaskScheduled", details, note={"token": call.token} if call.token else None)
         scheduled_at = lane.replay.event(scheduled).timestamp if lane.replay is not None else clock.now()
@@ -101,8 +104,9 @@ class _Attempt:
             return ended()
         callback = None
         if call.token is not None:
-            callback = call.env.runner.broker.expect(call.token, self._arm_heartbeat)
-            self._arm_heartbeat()
+            callback = call.env.runner.broker.expect(call.token, self._arm_heartbeat if pattern == TOKEN else lambda: None)
+            if pattern == TOKEN:
+                self._arm_heartbeat()
         try:
             submitted = self._recorded_submission()
             if submitted is _NOTHING:
@@ -110,14 +114,16 @@ class _Attempt:
                 if pattern == REQUEST:
                     return self._succeeded(submitted)
                 lane.add("TaskSubmitted", {**self.names, "output": checked_dumps(submitted, self.state.name), "outputDetails": {"truncated": False}})
-            if callback is not None:
+            if callback is not None and pattern == TOKEN:
                 return await self._answered(callback)
             assert self.integration.finish is not None
             try:
-                result = await self._within_time(self.integration.finish(call, submitted))
+                result = await self._within_time(self._finished(submitted, callback))
             except asyncio.CancelledError:
                 self._stop_work(submitted)
                 raise
+            if result is _ANSWERED:
+                return await self._answered(callback)
             return self._succeeded(result)
         except StatesFailure as failure:
             if failure.error == "States.Timeout" and getattr(failure, "timed_out", False):
@@ -128,6 +134,18 @@ class _Attempt:
         finally:
             if callback is not None and call.token in call.env.runner.broker.live:
                 call.env.runner.broker.withdraw(callback)
+
+    async def _finished(self, submitted: Any, callback: Any) -> Any:
+        """`.sync`: the end of the work it started, unless a callback with its token comes first
+        (then _ANSWERED)."""
+        assert self.integration.finish is not None
+        finishing = asyncio.ensure_future(self.integration.finish(self.call, submitted))
+        try:
+            await asyncio.wait({finishing, callback.outcome} if callback is not None else {finishing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not finishing.done():
+                finishing.cancel()
+        return finishing.result() if finishing.done() and not finishing.cancelled() else _ANSWERED
 
     # -- outcomes ---------------------------------------------------------------------
 
@@ -225,3 +243,4 @@ class _Attempt:
 
 
 _NOTHING = object()
+_ANSWERED = object()  # a `.sync` task answered by a callback before its work ended

@@ -272,6 +272,7 @@ class MapRunDriver:
             resource_arn(region, account, "express" if express else "execution", *names), name, record.machine_arn,
             family, record.execution_type, self.text, parent.role_arn, checked_dumps(self.inputs[index], record.state_name),
             sfn.clock.now(), map_run_arn=record.arn,
+            mock_test_case=parent.mock_test_case,  # a test case's mocks reach the children; one count, as for an inline Map
         )
         if index < len(record.children):
             record.children[index] = child.arn  # an EXPRESS child is started anew

@@ -7,9 +7,8 @@ state with Catchers may route it, else it ends its scope. Lanes of history event
 variable scopes are passed down explicitly.
 
 LIMITATIONS: a distributed Map reads its items from the state input only (ItemReader and
-ResultWriter need S3, refused at creation: asl/map_rules.py); Task
-resources are activities for now, other resources fail with States.TaskFailed naming the
-resource.
+ResultWriter need S3, refused at creation: asl/map_rules.py); a Task on a service stepstack
+does not emulate fails with States.TaskFailed naming the resource (integrations/).
 """
 
 from __future__ import annotations

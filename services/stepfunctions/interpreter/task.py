@@ -19,6 +19,7 @@ from services.stepfunctions.failures import StatesFailure, runtime
 from services.stepfunctions.interpreter.dataflow import dumps
 from services.stepfunctions.interpreter.fields import Env, evaluation_failure, jsonata_value
 from services.stepfunctions.integrations.lambda_function import run_function_task
+from services.stepfunctions.integrations.mocks.tasks import ACTIVITY_CAUSE, mocked_state, run_mocked_function
 from services.stepfunctions.integrations.resources import is_function_arn, service_resource
 from services.stepfunctions.integrations.service_task import run_service_task
 from services.stepfunctions.interpreter.history import Lane
@@ -44,6 +45,10 @@ async def run_task(env: Env, state: ast.TaskState, value: Any) -> Any:
     heartbeat = _positive_seconds(env, state, "HeartbeatSeconds", state.heartbeat_seconds, state.heartbeat_seconds_path, value)
     arn = parse_arn(resource)
     if arn is not None and arn.service == "states" and arn.resource.startswith("activity:"):
+        if mocked_state(env, state) is not None:  # as Step Functions Local answers it (its cause unprefixed)
+            failure = runtime(ACTIVITY_CAUSE)
+            failure.located = True
+            raise failure
         scheduled_before = env.lane.replay is not None and env.lane.replay.next_of(env.lane, "ActivityScheduled")
         if not scheduled_before and not env.runner.broker.exists(resource):  # recorded on AWS: no event, the execution fails
             raise runtime(f"The activity {resource} does not exist.")
@@ -52,6 +57,8 @@ async def run_task(env: Env, state: ast.TaskState, value: Any) -> Any:
     if integration is not None:
         return await run_service_task(env, state, integration, value, timeout, heartbeat)
     if is_function_arn(resource):
+        if (mocked := mocked_state(env, state)) is not None:  # a test case's mocked response (mocks/tasks.py)
+            return await run_mocked_function(env, mocked, resource, value, timeout)
         return await run_function_task(env, state, resource, value, timeout)
     cause = f"The resource '{resource}' is not available in stepstack: no emulator runs this kind of task yet."
     env.lane.add("TaskStartFailed", {"resourceType": _resource_type(resource), "resource": resource, "error": "States.TaskFailed", "cause": cause})
