@@ -6,7 +6,7 @@ Lambda), then sends its answer to a queue (`sqs:sendMessage`). W workers each st
 execution over raw HTTP and poll DescribeExecution until it ends (bench.sfn's driver), for a
 fixed time, against a fresh stepstack. Target: at least 200 executions/s.
 
-    python -m bench.sfn_integrations                   # 5 s, 32 workers
+    python -m bench.sfn_integrations                   # 5 s, 16 workers
     python -m bench.sfn_integrations --duration 2 --workers 16
 """
 
@@ -58,7 +58,7 @@ def set_up(port: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sfn_integrations", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds run first and not counted (cold starts)")
     args = parser.parse_args(argv)

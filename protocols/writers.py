@@ -9,6 +9,7 @@ once per shape and cached.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -62,7 +63,14 @@ _JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 def json_dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS)
+    try:
+        return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS)
+    except TypeError as error:
+        if "surrogates" not in str(error):
+            raise
+        # a lone surrogate (JSON text a client sent may escape one, "\ud800", and an error message
+        # may quote it): written escaped, as JSON allows, rather than failing the answer
+        return json.dumps(value, default=_json_default, separators=(",", ":")).encode("ascii")
 
 
 # -- XML -----------------------------------------------------------------------

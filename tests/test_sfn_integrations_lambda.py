@@ -319,3 +319,54 @@ def test_function_arn_task_resumes_from_its_recorded_failure() -> None:
     assert [e["type"] for e in events][len(before):] == [
         "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed", "ExecutionFailed",
     ]
+
+
+# Answers the callback itself, before its invocation returns (a worker faster than the call).
+ANSWERS_FIRST = (
+    "import boto3, json\n\n"
+    "def handler(event, context):\n"
+    "    boto3.client('stepfunctions').send_task_success(taskToken=event['token'], output=json.dumps({'early': True}))\n"
+    "    return {'sent': True}\n"
+)
+
+
+def test_a_callback_answered_before_the_invoke_returns_ends_the_task(sfn: Any, function: Callable[..., str]) -> None:
+    name = function(ANSWERS_FIRST, Timeout=30)
+    parameters = {"FunctionName": name, "Payload": {"token.$": "$$.Task.Token"}}
+    arn, described = run(sfn, invoke_machine(parameters, Resource=INVOKE + ".waitForTaskToken"))
+    assert output_of(described) == {"early": True}
+    events = task_events(history(sfn, arn))
+    assert [t for t, _ in events] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    assert json.loads(events[2][1]["output"])["Payload"] == {"sent": True}
+
+
+LARGE = "def handler(event, context):\n    return 'é' * 140000\n"  # 280,000 bytes of UTF-8
+
+
+def catching(machine: dict[str, Any]) -> dict[str, Any]:
+    (name, state), = machine["States"].items()
+    del state["End"]
+    state.update(Next="Handled", Catch=[{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Handled"}])
+    machine["States"]["Handled"] = {"Type": "Pass", "End": True}
+    return machine
+
+
+def test_a_too_large_invoke_answer_fails_the_task_as_recorded(sfn: Any, function: Callable[..., str]) -> None:
+    """Recorded (v2/error_handling test_service_task_lambada_data_limit_exceeded_on_large_utf8_response):
+    TaskFailed names the resource type, not the state."""
+    name = function(LARGE, Timeout=30)
+    arn, described = run(sfn, catching(invoke_machine()), {"FunctionName": name, "Payload": None})
+    cause = "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."
+    assert output_of(described) == {"Error": "States.DataLimitExceeded", "Cause": cause}
+    assert task_events(history(sfn, arn))[-1] == ("TaskFailed", {"error": "States.DataLimitExceeded", "cause": cause,
+                                                                 "resourceType": "lambda", "resource": "invoke"})
+
+
+def test_a_too_large_function_answer_fails_the_function_task_as_recorded(sfn: Any, function: Callable[..., str]) -> None:
+    """Recorded (v2/error_handling test_task_lambda_data_limit_exceeded_on_large_utf8_response): the cause
+    names the function's ARN."""
+    name = function(LARGE, Timeout=30)
+    arn, described = run(sfn, catching(function_machine(name)), {"FunctionName": name, "Payload": None})
+    cause = f"The state/task '{function_arn(name)}' returned a result with a size exceeding the maximum number of bytes service limit."
+    assert output_of(described) == {"Error": "States.DataLimitExceeded", "Cause": cause}
+    assert task_events(history(sfn, arn))[-1] == ("LambdaFunctionFailed", {"error": "States.DataLimitExceeded", "cause": cause})

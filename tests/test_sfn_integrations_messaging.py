@@ -345,3 +345,38 @@ def test_express_machine_refuses_callbacks_inside_branches_and_iterations(sfn: A
     message = express_error(sfn, definition)["Message"]
     assert "at /States/P/Branches[0]/States/A/Resource" in message
     assert "at /States/M/ItemProcessor/States/B/Resource" in message
+
+
+def test_a_callback_waiting_when_snapshotted_is_answered_after_the_restore() -> None:
+    """The task token survives a snapshot: the worker that read it before answers after the restore,
+    and the message is not sent again."""
+    from tests.inprocess import InProcess
+
+    first = InProcess(seed=11)
+    try:
+        url = first.sqs("CreateQueue", QueueName="callbacks")["QueueUrl"]
+        definition = {"StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+            "Parameters": {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token"}},
+        }}}
+        machine = first.sfn("CreateStateMachine", name="m", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+        arn = first.sfn("StartExecution", stateMachineArn=machine, name="run")["executionArn"]
+        first.settle()
+        token = json.loads(first.sqs("ReceiveMessage", QueueUrl=url)["Messages"][0]["Body"])["token"]
+        snapshot = json.loads(json.dumps(first.dispatcher.snapshot()))
+    finally:
+        first.close()
+    resumed = InProcess(seed=12)
+    try:
+        resumed.run(resumed.dispatcher.restore(snapshot))
+        resumed.settle()
+        resumed.sfn("SendTaskSuccess", taskToken=token, output='{"answer": 42}')
+        resumed.settle()
+        described = resumed.sfn("DescribeExecution", executionArn=arn)
+        assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"answer": 42}
+        types = [e["type"] for e in resumed.sfn("GetExecutionHistory", executionArn=arn)["events"]]
+        assert types.count("TaskSubmitted") == 1 and types.count("TaskScheduled") == 1
+        attributes = resumed.sqs("GetQueueAttributes", QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        assert sum(int(v) for v in attributes["Attributes"].values()) == 1  # sent once, before the snapshot
+    finally:
+        resumed.close()

@@ -6,6 +6,11 @@ before "at" of the `.waitForTaskToken` message is AWS's).
 
 Checked on a definition that is already valid (validate.py), for every Task, in branches and
 iterations too.
+
+Whatever the type, an optimized integration of a service stepstack emulates that names an
+action or a pattern AWS does not have (`sqs:receiveMessage`, `lambda:invoke.sync`) is no
+resource AWS recognizes (`unrecognized_integration`, checked by validate.py; recorded for
+`dynamodb:query`, v2/services test_dynamodb_task_service test_invalid_integration).
 """
 
 from __future__ import annotations
@@ -13,17 +18,40 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any
 
 from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
 from services.stepfunctions.asl.errors import Problem
 from services.stepfunctions.errors import InvalidDefinition
+from services.stepfunctions.integrations.resources import REQUEST, SYNC, SYNC2, TOKEN, service_resource
 
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 _ACTIVITY = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:activity:")
 _CALLBACK = "Express state machine does not support '.waitForTaskToken' service integration "
 _SYNC = "Express state machine does not support '.sync' service integration"
 _ACTIVITY_TASK = "Express state machine does not support Activity ARN"
+
+
+# AWS's optimized integrations of the services stepstack emulates, with the patterns of each
+# (AWS's table "Optimized integrations for Step Functions"): these services have no others.
+_OPTIMIZED = MappingProxyType({
+    "lambda": MappingProxyType({"invoke": frozenset({REQUEST, TOKEN})}),
+    "sqs": MappingProxyType({"sendMessage": frozenset({REQUEST, TOKEN})}),
+    "sns": MappingProxyType({"publish": frozenset({REQUEST, TOKEN})}),
+    "states": MappingProxyType({"startExecution": frozenset({REQUEST, SYNC, SYNC2, TOKEN})}),
+    "batch": MappingProxyType({"submitJob": frozenset({REQUEST, SYNC})}),
+})
+
+
+def unrecognized_integration(resource: str) -> bool:
+    """An optimized integration of lambda, sqs, sns, states or batch with an action or a pattern
+    AWS does not have (refused at creation as a resource AWS does not recognize)."""
+    found = service_resource(resource)
+    if found is None or found.sdk or found.service not in _OPTIMIZED:
+        return False
+    patterns = _OPTIMIZED[found.service].get(found.action)
+    return patterns is None or found.pattern not in patterns
 
 
 def express_problems(raw: Any) -> list[Problem]:

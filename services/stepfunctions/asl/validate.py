@@ -28,6 +28,8 @@ Known differences from AWS (wording not confirmed against AWS, behaviour as the 
   expression: <the parser's error>" (AWS's wording not recorded);
 - the Map rules of distributed mode (ProcessorConfig, ItemBatcher, Label, ItemReader and
   ResultWriter refused: no S3) are in map_rules.py, with their own notes.
+
+The checks of a Choice state's rules and operands are in choice_rules.py.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from services.stepfunctions.asl.ast import COMPARISON_OPERATORS, NUMERIC_OPERATORS, STRING_OPERATORS, TIMESTAMP_OPERATORS
+from services.stepfunctions.asl.choice_rules import check_choice
 from services.stepfunctions.asl.errors import Problem
+from services.stepfunctions.asl.integration_rules import unrecognized_integration
 from services.stepfunctions.asl.map_rules import check_map
 from services.stepfunctions.integrations.aws_sdk.checks import sdk_task_problems
 from services.stepfunctions.data.intrinsics import IntrinsicSyntaxError, is_intrinsic, parse_intrinsic
@@ -60,7 +63,6 @@ from services.stepfunctions.asl.messages import (
     PROCESSOR_FIELDS,
     REQUIRED_FIELDS,
     RETRIER_FIELDS,
-    RULE_SELECTORS,
     SCHEMA,
     STATES_ALL_LAST,
     STATE_TYPES,
@@ -265,7 +267,7 @@ class _Validator:
         if "Resource" in st:
             if not isinstance(resource, str):
                 self.error(expected_type("STRING"), f"{loc}/Resource")
-            elif not _ARN.match(resource):
+            elif not _ARN.match(resource) or unrecognized_integration(resource):
                 self.error(unrecognized_resource(resource), f"{loc}/Resource")
             else:
                 for message, where in sdk_task_problems(resource, st):  # aws-sdk: service, action, fields
@@ -360,94 +362,7 @@ class _Validator:
     # ------------------------------------------------------------ Choice rules
 
     def state_choice(self, st: dict[str, Any], loc: str, language: str) -> None:
-        self.typed(st, "Default", str, "STRING", loc)
-        choices = st.get("Choices")
-        if "Choices" not in st:
-            return
-        if not isinstance(choices, list):
-            self.error(expected_type("ARRAY"), f"{loc}/Choices")
-            return
-        if not choices:
-            self.error(NOT_EMPTY, f"{loc}/Choices")
-        for i, rule in enumerate(choices):
-            self.rule(rule, f"{loc}/Choices[{i}]", top=True)
-            self.rule_language(rule, f"{loc}/Choices[{i}]", language)
-
-    def rule_language(self, rule: Any, loc: str, language: str) -> None:
-        """A JSONata rule is a Condition; a JSONPath rule compares a Variable and has no Output."""
-        if not isinstance(rule, dict):
-            return
-        if language == "JSONata":
-            for field in ("Variable", "And", "Or", "Not", *COMPARISON_OPERATORS):
-                if field in rule:
-                    self.error(only_in(language, field), loc)
-        else:
-            for field in ("Condition", "Output"):
-                if field in rule:
-                    self.error(only_in(language, field), loc)
-
-    def rule(self, rule: Any, loc: str, *, top: bool) -> None:
-        if not isinstance(rule, dict):
-            self.error(expected_type("OBJECT"), loc)
-            return
-        allowed = {*RULE_SELECTORS, *COMPARISON_OPERATORS, "Comment"} | ({"Next", "Assign", "Output"} if top else set())
-        for key in rule:
-            if key not in allowed:
-                self.error(not_supported(key), loc)
-        if top:
-            if "Next" not in rule:
-                self.error(required("Next"), loc)
-            else:
-                self.typed(rule, "Next", str, "STRING", loc)
-        selectors = [k for k in RULE_SELECTORS if k in rule]
-        operators = [k for k in COMPARISON_OPERATORS if k in rule]
-        if len(selectors) != 1:
-            self.error(f"The object must have only one of the following fields, [{', '.join(RULE_SELECTORS)}]", loc)
-        if "Variable" in rule:
-            if len(operators) != 1:
-                self.error(only_one(*COMPARISON_OPERATORS), loc)
-            variable = rule["Variable"]
-            if not isinstance(variable, str):
-                self.error(expected_type("STRING"), f"{loc}/Variable")
-            elif validate_path(variable, reference=True):
-                self.error(INVALID_REFERENCE_PATH, f"{loc}/Variable")
-        elif operators:
-            for op in operators:
-                self.error(not_supported(op), loc)
-        for op in operators:
-            self.operand(op, rule[op], f"{loc}/{op}")
-        for combinator in ("And", "Or"):
-            if combinator in rule:
-                nested = rule[combinator]
-                if not isinstance(nested, list):
-                    self.error(expected_type("ARRAY"), f"{loc}/{combinator}")
-                    continue
-                if not nested:
-                    self.error(NOT_EMPTY, f"{loc}/{combinator}")
-                for j, sub in enumerate(nested):
-                    self.rule(sub, f"{loc}/{combinator}[{j}]", top=False)
-        if "Not" in rule:
-            self.rule(rule["Not"], f"{loc}/Not", top=False)
-
-    def operand(self, op: str, value: Any, loc: str) -> None:
-        if op.endswith("Path"):
-            if not isinstance(value, str):
-                self.error(expected_type("STRING"), loc)
-            elif validate_path(value, reference=True):
-                self.error(INVALID_REFERENCE_PATH, loc)
-        elif op in STRING_OPERATORS or op == "StringMatches":
-            if not isinstance(value, str):
-                self.error(expected_type("STRING"), loc)
-        elif op in NUMERIC_OPERATORS:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                self.error(expected_type("NUMBER"), loc)
-        elif op in TIMESTAMP_OPERATORS:
-            if not isinstance(value, str):
-                self.error(expected_type("STRING"), loc)
-            elif not _RFC3339.match(value):
-                self.error(INVALID_TIMESTAMP, loc)
-        elif not isinstance(value, bool):  # BooleanEquals and the Is* type tests
-            self.error(expected_type("BOOLEAN"), loc)
+        check_choice(self, st, loc, language)  # Default, Choices, their rules and operands (choice_rules.py)
 
     # ------------------------------------------------------------ Retry and Catch
 

@@ -70,12 +70,13 @@ class ActivityBroker:
         return task
 
     def new_token(self, execution_arn: str) -> str:
-        """A task token for a `.waitForTaskToken` task of the execution."""
+        """A task token for a service Task of the execution that a callback may answer
+        (`.waitForTaskToken`, `.sync`, `.sync:2`); `expect` makes it live."""
         return base64.b64encode(json.dumps({"task": self.ids.uuid(), "execution": execution_arn}).encode()).decode()
 
     def expect(self, token: str, on_heartbeat: Callable[[], None]) -> ActivityTask:
-        """A callback (`.waitForTaskToken`): answered by SendTaskSuccess / SendTaskFailure with
-        its token, kept alive by SendTaskHeartbeat; no worker polls for it."""
+        """A callback (`.waitForTaskToken`, or a `.sync` task's token): answered by SendTaskSuccess /
+        SendTaskFailure with its token, kept alive by SendTaskHeartbeat; no worker polls for it."""
         task = ActivityTask(token, "", "", asyncio.get_running_loop().create_future(), lambda _: None, on_heartbeat, started=True)
         self.live[token] = task
         return task

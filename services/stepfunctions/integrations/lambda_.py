@@ -66,7 +66,8 @@ def invoke_params(params: Any) -> Any:
     if payload is None:
         out.pop("Payload", None)
     else:
-        out["Payload"] = (payload if isinstance(payload, str) else dumps(payload)).encode("utf-8")
+        text = payload if isinstance(payload, str) else dumps(payload)
+        out["Payload"] = text.encode("utf-8", "surrogatepass")  # a lone surrogate: no JSON Lambda can read
     return out
 
 

@@ -65,18 +65,17 @@ async def run_function_task(env: Env, state: ast.TaskState, resource: str, value
         lane.add("LambdaFunctionTimedOut", {"error": "States.Timeout"})
         raise StatesFailure("States.Timeout", "")
     try:
-        output = work.result()
+        result = work.result()
+        text = checked_dumps(result, resource)  # recorded: a too large answer fails the task, naming its ARN
     except StatesFailure as failure:
         lane.add("LambdaFunctionFailed", {"error": failure.error, "cause": failure.cause})
         raise
-    text, result = output
-    lane.add("LambdaFunctionSucceeded", {"output": checked_dumps(result, state.name) if text is None else text,
-                                         "outputDetails": {"truncated": False}})
+    lane.add("LambdaFunctionSucceeded", {"output": text, "outputDetails": {"truncated": False}})
     return result
 
 
-async def _invoke(env: Env, resource: str, value: Any) -> tuple[str | None, Any]:
-    """(the answer's JSON text, its value) of one RequestResponse invocation, or its failure."""
+async def _invoke(env: Env, resource: str, value: Any) -> Any:
+    """The answer of one RequestResponse invocation (parsed when it is JSON), or its failure."""
     parts = resource.split(":")
     call = TaskCall(env, ServiceResource("lambda", "invoke", REQUEST, False, resource), value, None)
     params = {"FunctionName": resource, "InvocationType": "RequestResponse", "Payload": dumps(value).encode("utf-8")}
@@ -88,10 +87,9 @@ async def _invoke(env: Env, resource: str, value: Any) -> tuple[str | None, Any]
     if result.get("FunctionError"):
         raise function_failure(body, compact=False)
     try:
-        parsed = json.loads(body) if body else None
+        return json.loads(body) if body else None
     except ValueError:
-        return None, body.decode("utf-8", "replace")
-    return dumps(parsed), parsed
+        return body.decode("utf-8", "replace")
 
 
 def _recorded_end(env: Env) -> Any:

@@ -33,8 +33,8 @@ from services.stepfunctions.failures import StatesFailure
 from services.stepfunctions.integrations import catalog  # noqa: F401  (registers the integrations)
 from services.stepfunctions.integrations.mocks.tasks import mocked_state
 from services.stepfunctions.integrations.registry import INTEGRATIONS, Integration, TaskCall
-from services.stepfunctions.integrations.resources import REQUEST, TOKEN, ServiceResource
-from services.stepfunctions.interpreter.dataflow import checked_dumps, dumps
+from services.stepfunctions.integrations.resources import REQUEST, SYNC, SYNC2, TOKEN, ServiceResource
+from services.stepfunctions.interpreter.dataflow import checked_dumps
 from services.stepfunctions.interpreter.fields import Env
 
 log = logging.getLogger("stepstack.stepfunctions")
@@ -43,7 +43,8 @@ _ENDS = ("TaskSucceeded", "TaskFailed", "TaskTimedOut")
 
 
 def task_token(env: Env) -> str:
-    """The token of this attempt of a `.waitForTaskToken` task (the recorded one when resumed)."""
+    """The token of this attempt of a `.waitForTaskToken` or `.sync` task (the recorded one when
+    resumed; a retry or a redrive gets a new one)."""
     lane = env.lane
     if lane.replay is not None:
         recorded = lane.replay.next_of(lane, "TaskScheduled")
@@ -82,7 +83,7 @@ class _Attempt:
 
     async def run(self) -> Any:
         lane, call, clock = self.lane, self.call, self.call.clock
-        details: dict[str, Any] = {**self.names, "region": call.region, "parameters": dumps(call.params)}
+        details: dict[str, Any] = {**self.names, "region": call.region, "parameters": checked_dumps(call.params, self.state.name)}
         if self.timeout is not None:
             details["timeoutInSeconds"] = self.timeout
         if self.heartbeat is not None and call.resource.pattern == TOKEN:
@@ -110,10 +111,16 @@ class _Attempt:
         try:
             submitted = self._recorded_submission()
             if submitted is _NOTHING:
-                submitted = await self._within_time(self.integration.start(call))
+                starting = asyncio.ensure_future(self.integration.start(call))
+                try:
+                    submitted = await self._within_time(starting)
+                except asyncio.CancelledError:
+                    if pattern in (SYNC, SYNC2) and starting.done() and not starting.cancelled() and starting.exception() is None:
+                        self._stop_work(starting.result())  # stopped as the call returned: its work is stopped too
+                    raise
                 if pattern == REQUEST:
                     return self._succeeded(submitted)
-                lane.add("TaskSubmitted", {**self.names, "output": checked_dumps(submitted, self.state.name), "outputDetails": {"truncated": False}})
+                lane.add("TaskSubmitted", {**self.names, "output": checked_dumps(submitted, self.names["resourceType"]), "outputDetails": {"truncated": False}})
             if callback is not None and pattern == TOKEN:
                 return await self._answered(callback)
             assert self.integration.finish is not None
@@ -129,7 +136,9 @@ class _Attempt:
             if failure.error == "States.Timeout" and getattr(failure, "timed_out", False):
                 lane.add("TaskTimedOut", {"error": "States.Timeout", **self.names}, note={"heartbeat": failure.heartbeat})
             else:
-                lane.add("TaskFailed", {"error": failure.error, "cause": failure.cause, **self.names})
+                # recorded (v2/callback ..._no_error_field): SendTaskFailure without error or cause records neither
+                given = {key: text for key, text in (("error", failure.error), ("cause", failure.cause)) if text}
+                lane.add("TaskFailed", {**given, **self.names})
             raise
         finally:
             if callback is not None and call.token in call.env.runner.broker.live:
@@ -150,7 +159,8 @@ class _Attempt:
     # -- outcomes ---------------------------------------------------------------------
 
     def _succeeded(self, result: Any) -> Any:
-        self.lane.add("TaskSucceeded", {**self.names, "output": checked_dumps(result, self.state.name), "outputDetails": {"truncated": False}})
+        # recorded: a too large result fails the task, naming its resource type ('lambda'), not the state
+        self.lane.add("TaskSucceeded", {**self.names, "output": checked_dumps(result, self.names["resourceType"]), "outputDetails": {"truncated": False}})
         return result
 
     async def _answered(self, callback: Any) -> Any:
@@ -176,6 +186,9 @@ class _Attempt:
                 return task.result()
             except AwsError as error:  # an integration that let a service's error through
                 raise StatesFailure("States.TaskFailed", f"{error.code}: {error.message}") from None
+            except UnicodeEncodeError:  # JSON text may escape a lone surrogate ("\ud800"); no request carries one
+                raise StatesFailure("States.Runtime", "The task's parameters hold a lone surrogate (a text escaped as"
+                                    " \\uD800-\\uDFFF without its pair), which no request can carry.") from None
         task.cancel()
         failure = StatesFailure("States.Timeout", "", heartbeat=self.expired.result() == "heartbeat")
         failure.timed_out = True  # type: ignore[attr-defined]

@@ -71,6 +71,9 @@ def sqs_failure(failed: CallFailed) -> StatesFailure:
 def _check_reachable(url: Any) -> None:
     if not isinstance(url, str) or "://" not in url:
         return
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no URL at all ("http://[x"): SQS's to refuse, as for the SDK integration
+        return
     if parts.hostname and not parts.path.strip("/"):
         raise StatesFailure("SQS.SdkClientException", f"Unable to execute HTTP request: {parts.hostname}: Name or service not known")

@@ -27,11 +27,17 @@ def compiled(state: Any, field: str) -> CompiledTemplate | None:
 
 def dumps(value: Any) -> str:
     """Compact JSON text; orjson for speed (a history records every state's input and output),
-    the standard library for what orjson refuses (integers past 64 bits)."""
+    the standard library for what orjson refuses (integers past 64 bits; a lone surrogate,
+    which JSON text may escape as `"\\ud800"`, stays escaped: no wire could carry it raw)."""
     try:
         return orjson.dumps(value).decode("utf-8")
     except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value, separators=(",", ":"))
+        return text
 
 
 def checked_dumps(value: Any, where: str) -> str:

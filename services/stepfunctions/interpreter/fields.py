@@ -41,7 +41,7 @@ class Env:
     scope: Scope
     entered_at: float = 0.0  # service time of that event (a Wait counts from it, also when resumed)
     resumed: bool = False  # a state in progress when its execution was snapshotted, evaluated again
-    task_token: str | None = None  # this attempt's token, for a `.waitForTaskToken` Task
+    task_token: str | None = None  # this attempt's token, for a `.waitForTaskToken` or `.sync` Task
 
     def states(self, **members: Any) -> dict[str, Any]:
         return {"input": self.raw, "context": self.context, **members}

@@ -14,9 +14,10 @@ from typing import Any
 
 from services.core.arns import parse_arn
 from services.stepfunctions.asl import ast
+from services.stepfunctions.asl.messages import MAX_INT
 from services.stepfunctions.data.templates import apply_path
 from services.stepfunctions.failures import StatesFailure, runtime
-from services.stepfunctions.interpreter.dataflow import dumps
+from services.stepfunctions.interpreter.dataflow import dumps, effective_input
 from services.stepfunctions.interpreter.fields import Env, evaluation_failure, jsonata_value
 from services.stepfunctions.integrations.lambda_function import run_function_task
 from services.stepfunctions.integrations.mocks.tasks import ACTIVITY_CAUSE, mocked_state, run_mocked_function
@@ -25,24 +26,26 @@ from services.stepfunctions.integrations.service_task import run_service_task
 from services.stepfunctions.interpreter.history import Lane
 
 
-def _positive_seconds(env: Env, state: ast.TaskState, field: str, value: Any, path: str | None, data: Any) -> int | None:
-    """TimeoutSeconds / HeartbeatSeconds, from the field, its Path, or its JSONata expression."""
+def _positive_seconds(env: Env, state: ast.TaskState, field: str, value: Any, path: str | None) -> int | None:
+    """TimeoutSeconds / HeartbeatSeconds, from the field, its Path (on the state's input after
+    InputPath, not on Parameters: recorded, v2/callback test_multiple_heartbeat_notifications), or
+    its JSONata expression; at most MAX_INT, as in a definition (a larger one is no valid value)."""
     if state.jsonata and isinstance(state.raw.get(field), str):
         value = jsonata_value(env, state, "timeout_seconds" if field == "TimeoutSeconds" else "heartbeat_seconds", field)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= MAX_INT or value != int(value):
             raise evaluation_failure(f"The {field} field's value must be a positive integer, but was {dumps(value)}.", field)
         return int(value)
     if path is not None:
-        value = apply_path(data, path, env.context)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        value = apply_path(effective_input(state, env.raw, env.context, template_field=None), path, env.context)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INT:
             raise runtime(f"The {field}Path parameter does not reference a valid positive integer value: {path} == {dumps(value)}")
     return value
 
 
 async def run_task(env: Env, state: ast.TaskState, value: Any) -> Any:
     resource = state.resource
-    timeout = _positive_seconds(env, state, "TimeoutSeconds", state.timeout_seconds, state.timeout_seconds_path, value)
-    heartbeat = _positive_seconds(env, state, "HeartbeatSeconds", state.heartbeat_seconds, state.heartbeat_seconds_path, value)
+    timeout = _positive_seconds(env, state, "TimeoutSeconds", state.timeout_seconds, state.timeout_seconds_path)
+    heartbeat = _positive_seconds(env, state, "HeartbeatSeconds", state.heartbeat_seconds, state.heartbeat_seconds_path)
     arn = parse_arn(resource)
     if arn is not None and arn.service == "states" and arn.resource.startswith("activity:"):
         if mocked_state(env, state) is not None:  # as Step Functions Local answers it (its cause unprefixed)

@@ -131,7 +131,12 @@ async def run_mocked_function(env: Env, mocked: MockedState, resource: str, valu
     result = entry["value"]
     if isinstance(result, dict) and "Payload" in result:
         result = result["Payload"]
-    lane.add("LambdaFunctionSucceeded", {"output": checked_dumps(result, env.state.name), "outputDetails": {"truncated": False}})
+    try:
+        text = checked_dumps(result, resource)  # too large: fails as a real function's answer does
+    except StatesFailure as failure:
+        lane.add("LambdaFunctionFailed", {"error": failure.error, "cause": failure.cause})
+        raise
+    lane.add("LambdaFunctionSucceeded", {"output": text, "outputDetails": {"truncated": False}})
     return result
 
 
