@@ -160,6 +160,11 @@ class Router:
         owners = [protocol for protocol in self.rest if protocol.claims(request)]
         return owners[0] if len(owners) == 1 else None
 
+    def body_limit(self, request: HttpRequest) -> int | None:
+        """The larger body limit of the REST service the path belongs to, if it has one."""
+        owner = self._rest_owner(request)
+        return owner.quirks.max_request_bytes if owner is not None else None
+
     def _first_query(self) -> Protocol | None:
         return next(iter(self.query_protocols.values()), None)
 

@@ -40,6 +40,9 @@ class ServiceQuirks:
     omitted_required: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     # The code answered (HTTP 413) for a request body larger than the server reads
     body_too_large: str = "RequestEntityTooLarge"
+    # A larger request body than the server's limit, for a REST service whose requests carry
+    # uploads (bytes; None: the server's limit)
+    max_request_bytes: int | None = None
 
 
 PLAIN = ServiceQuirks()
@@ -65,7 +68,10 @@ QUIRKS: Mapping[str, ServiceQuirks] = MappingProxyType({
     "batch": ServiceQuirks(omitted_required=MappingProxyType({"DescribeJobs": frozenset({"startedAt"})})),
     "logs": PLAIN,
     # AWS's wire code, not the model's RequestTooLargeException
-    "lambda": ServiceQuirks(body_too_large="RequestEntityTooLargeException"),
+    "lambda": ServiceQuirks(
+        body_too_large="RequestEntityTooLargeException",
+        max_request_bytes=69_905_067 + 64 * 1024,  # a 50 MB zip, base64 in JSON, with its other members
+    ),
 })
 
 # A signing name or Host label -> the botocore service name it stands for

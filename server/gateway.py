@@ -85,8 +85,9 @@ class Gateway:
         service = operation = "-"
         protocol: Protocol | None = None
         failure: AwsError | None = None
+        limit = max(self.settings.max_body_bytes, self.router.body_limit(request) or 0)
         try:
-            request.body = await read_body(receive, self.settings.max_body_bytes)
+            request.body = await read_body(receive, limit)
             route = self.router.route(request)
             protocol = route.protocol
             service, operation = route.spec.name, route.operation.name
@@ -95,7 +96,6 @@ class Gateway:
             return  # the client went away; nobody to answer
         except BodyTooLarge:
             protocol = self.router.guess_protocol(request)
-            limit = self.settings.max_body_bytes
             if protocol is not None:
                 failure = protocol.body_too_large(limit)
             else:

@@ -474,3 +474,19 @@ def test_snapshot_round_trip_keeps_functions_versions_aliases_layers_and_code(ap
         assert restored.call("lambda", "PublishVersion", {"FunctionName": "fn"})["Version"] == "2"
     finally:
         restored.close()
+
+
+def test_a_zip_larger_than_the_servers_usual_body_limit_uploads(lam: Any) -> None:
+    # AWS takes direct uploads up to 50 MB zipped; the server's 8 MB body limit gives way for
+    # Lambda's routes (a 12 MB zip is 16 MB of base64 in the JSON body)
+    import os
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+        archive.writestr("blob.bin", os.urandom(12 * 1024 * 1024))
+    code = buffer.getvalue()
+    created = lam.create_function(FunctionName=f"big-{os.getpid()}", Runtime="python3.12", Handler="handler.handler",
+                                  Role=ROLE, Code={"ZipFile": code})
+    assert created["CodeSize"] == len(code)
+    assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(code).digest()).decode()

@@ -34,6 +34,7 @@ from services.stepfunctions.integrations.resources import REQUEST, ServiceResour
 from services.stepfunctions.integrations.sdk_metadata import CallFailed, call_with_id
 from services.stepfunctions.interpreter.dataflow import checked_dumps, dumps
 from services.stepfunctions.interpreter.fields import Env
+from services.stepfunctions.interpreter.replay import recorded_outcome
 
 _ENDS = ("LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut")
 
@@ -102,11 +103,4 @@ def _recorded_end(env: Env) -> Any:
     if end is None:
         return None
     lane.add(end.type, end.details)
-    details = end.details or {}
-    if end.type == "LambdaFunctionSucceeded":
-        return lambda: json.loads(details["output"])
-
-    def fail() -> Any:
-        raise StatesFailure(details.get("error", ""), details.get("cause", ""))
-
-    return fail
+    return recorded_outcome(end, "LambdaFunctionSucceeded")

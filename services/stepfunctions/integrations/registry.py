@@ -91,11 +91,5 @@ class Integrations:
             return self._sdk.get(resource.service)
         return self._actions.get((resource.service, resource.action))
 
-    def sdk_services(self) -> list[str]:
-        return sorted(self._sdk)
-
-    def actions(self) -> list[tuple[str, str]]:
-        return sorted(self._actions)
-
 
 INTEGRATIONS = Integrations()

@@ -36,6 +36,7 @@ from services.stepfunctions.integrations.registry import INTEGRATIONS, Integrati
 from services.stepfunctions.integrations.resources import REQUEST, SYNC, SYNC2, TOKEN, ServiceResource
 from services.stepfunctions.interpreter.dataflow import checked_dumps
 from services.stepfunctions.interpreter.fields import Env
+from services.stepfunctions.interpreter.replay import recorded_outcome
 
 log = logging.getLogger("stepstack.stepfunctions")
 
@@ -236,14 +237,7 @@ class _Attempt:
         if submitted is not None:
             lane.add("TaskSubmitted", submitted.details)
         lane.add(end.type, end.details)
-        details = end.details or {}
-        if end.type == "TaskSucceeded":
-            return lambda: json.loads(details["output"])
-
-        def fail() -> Any:
-            raise StatesFailure(details.get("error", ""), details.get("cause", ""), heartbeat=(end.note or {}).get("heartbeat", False))
-
-        return fail
+        return recorded_outcome(end, "TaskSucceeded")
 
     def _recorded_submission(self) -> Any:
         """Replaying: what the recorded TaskSubmitted says was submitted (not submitted again)."""

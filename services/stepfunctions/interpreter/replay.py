@@ -25,9 +25,11 @@ anew, and a state re-entered this way starts its clock at the redrive (a Wait wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from services.stepfunctions.failures import StatesFailure
 from services.stepfunctions.models import HistoryEvent
 
 if TYPE_CHECKING:
@@ -102,3 +104,16 @@ class Replay:
 
     def event(self, event_id: int) -> HistoryEvent:
         return self.events[event_id - 1]
+
+
+def recorded_outcome(end: HistoryEvent, succeeded: str) -> Callable[[], Any]:
+    """A task's recorded end (`succeeded` is its success event's type) as a function that
+    returns the recorded output or raises the recorded failure."""
+    details = end.details or {}
+    if end.type == succeeded:
+        return lambda: json.loads(details["output"])
+
+    def fail() -> Any:
+        raise StatesFailure(details.get("error", ""), details.get("cause", ""), heartbeat=(end.note or {}).get("heartbeat", False))
+
+    return fail

@@ -24,6 +24,7 @@ from services.stepfunctions.integrations.mocks.tasks import ACTIVITY_CAUSE, mock
 from services.stepfunctions.integrations.resources import is_function_arn, service_resource
 from services.stepfunctions.integrations.service_task import run_service_task
 from services.stepfunctions.interpreter.history import Lane
+from services.stepfunctions.interpreter.replay import recorded_outcome
 
 
 def _positive_seconds(env: Env, state: ast.TaskState, field: str, value: Any, path: str | None) -> int | None:
@@ -160,14 +161,7 @@ def _recorded_outcome(lane: Lane) -> Any:
         if (end := replay.next_of(lane, kind)) is None:
             continue
         lane.add(kind, end.details)
-        details = end.details or {}
-        if kind == "ActivitySucceeded":
-            return lambda: json.loads(details["output"])
-
-        def fail() -> Any:
-            raise StatesFailure(details.get("error", ""), details.get("cause", ""), heartbeat=(end.note or {}).get("heartbeat", False))
-
-        return fail
+        return recorded_outcome(end, "ActivitySucceeded")
     return None
 
 

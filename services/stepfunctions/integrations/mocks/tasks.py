@@ -31,7 +31,6 @@ answers at once, so TimeoutSeconds and HeartbeatSeconds never expire.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from services.stepfunctions.asl import ast
@@ -40,6 +39,7 @@ from services.stepfunctions.integrations.registry import Integration, TaskCall
 from services.stepfunctions.integrations.resources import REQUEST, SYNC, SYNC2, TOKEN
 from services.stepfunctions.interpreter.dataflow import checked_dumps, dumps
 from services.stepfunctions.interpreter.fields import Env
+from services.stepfunctions.interpreter.replay import recorded_outcome
 
 ACTIVITY_CAUSE = "Activity state cannot be mocked. Please remove mocks mapped for all activity state in the mock config file."
 _ALL_PATTERNS = frozenset({REQUEST, SYNC, SYNC2, TOKEN})
@@ -154,14 +154,7 @@ def _recorded_function_end(env: Env) -> Any:
             continue
         lane.add("LambdaFunctionStarted")
         lane.add(kind, end.details)
-        details = end.details or {}
-        if kind == "LambdaFunctionSucceeded":
-            return lambda: json.loads(details["output"])
-
-        def fail() -> Any:
-            raise StatesFailure(details.get("error", ""), details.get("cause", ""))
-
-        return fail
+        return recorded_outcome(end, "LambdaFunctionSucceeded")
     return None
 
 
