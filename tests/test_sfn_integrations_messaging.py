@@ -380,3 +380,22 @@ def test_a_callback_waiting_when_snapshotted_is_answered_after_the_restore() -> 
         assert sum(int(v) for v in attributes["Attributes"].values()) == 1  # sent once, before the snapshot
     finally:
         resumed.close()
+
+
+def test_a_callback_failed_without_error_or_cause_is_caught_with_nulls(sfn: Any, sqs: Any) -> None:
+    # recorded on AWS (v2/callback test_sqs_failure_in_wait_for_task_tok_no_error_field): the
+    # TaskFailed event names neither, and a Catch on States.ALL reads {"Error": null, "Cause": null}
+    url = sqs.create_queue(QueueName=unique("no-error"))["QueueUrl"]
+    definition = {"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}], "End": True},
+        "Done": {"Type": "Pass", "End": True},
+    }}
+    _, arn = start(sfn, definition, {})
+    token = json.loads(receive(sqs, url)["Body"])["token"]
+    sfn.send_task_failure(taskToken=token)
+    done = wait_until_done(sfn, arn)
+    assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"caught": {"Error": None, "Cause": None}}
+    failed = [e for e in history(sfn, arn) if e["type"] == "TaskFailed"]
+    assert set(details(failed[0])) == {"resource", "resourceType"}

@@ -184,3 +184,16 @@ def test_validate_state_machine_definition_reports_diagnostics(sfn: Any) -> None
     assert any(d["code"] == "MISSING_TRANSITION_TARGET" and "not reachable" in d["message"] for d in failed["diagnostics"])
     one = sfn.validate_state_machine_definition(definition=bad, maxResults=1)
     assert len(one["diagnostics"]) == 1 and one["truncated"] is True
+
+
+def test_validating_for_an_express_machine_reports_what_it_cannot_run(sfn: Any) -> None:
+    callback = json.dumps({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}},
+    }}})
+    assert sfn.validate_state_machine_definition(definition=callback, type="STANDARD")["result"] == "OK"
+    failed = sfn.validate_state_machine_definition(definition=callback, type="EXPRESS")
+    assert failed["result"] == "FAIL"
+    [diagnostic] = failed["diagnostics"]
+    assert (diagnostic["code"], diagnostic["location"]) == ("SCHEMA_VALIDATION_FAILED", "/States/T/Resource")
+    assert "Express state machine does not support '.waitForTaskToken' service integration" in diagnostic["message"]

@@ -348,7 +348,8 @@ async def send_task_success(ctx: Ctx, req: Params) -> Result:
 
 @operations.operation("SendTaskFailure")
 async def send_task_failure(ctx: Ctx, req: Params) -> Result:
-    sfn_of(ctx).broker.fail(req["taskToken"], req.get("error", ""), req.get("cause", ""))
+    # recorded (v2/callback ..._no_error_field): without them a Catch reads {"Error": null, "Cause": null}
+    sfn_of(ctx).broker.fail(req["taskToken"], req.get("error"), req.get("cause"))
     return {}
 
 

@@ -13,7 +13,7 @@ PREFIXED_ERRORS = frozenset({"States.Runtime", "States.QueryEvaluationError"})
 
 
 class StatesFailure(Exception):
-    def __init__(self, error: str, cause: str = "", *, heartbeat: bool = False) -> None:
+    def __init__(self, error: str | None, cause: str | None = "", *, heartbeat: bool = False) -> None:
         super().__init__(f"{error}: {cause}")
         self.error = error
         self.cause = cause

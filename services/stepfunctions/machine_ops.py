@@ -6,13 +6,14 @@ Known differences from AWS: a customer-managed KMS key is recorded, never used
 
 from __future__ import annotations
 
+import json
 from types import MappingProxyType
 from typing import Any
 
 from services.core.arns import parse_arn
 from services.core.context import Params, RequestContext, Result
 from services.stepfunctions.asl.errors import InvalidDefinition as DefinitionProblems
-from services.stepfunctions.asl.integration_rules import check_express
+from services.stepfunctions.asl.integration_rules import check_express, express_problems
 from services.stepfunctions.asl.parser import parse_definition
 from services.stepfunctions.errors import (
     ActivityDoesNotExist,
@@ -345,12 +346,16 @@ async def list_tags_for_resource(ctx: Ctx, req: Params) -> Result:
 @operations.operation("ValidateStateMachineDefinition")
 async def validate_state_machine_definition(ctx: Ctx, req: Params) -> Result:
     """Diagnostics instead of an error; only ERROR-level checks exist here (no warnings yet)."""
+    limit = req.get("maxResults") or 100
     try:
         parse_definition(req["definition"])
     except DefinitionProblems as problems:
-        limit = req.get("maxResults") or 100
         diagnostics = [p.to_wire() for p in problems.diagnostics] or [
             {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": text} for text in problems.problems
         ]
         return {"result": "FAIL", "diagnostics": diagnostics[:limit], "truncated": len(diagnostics) > limit}
+    if req.get("type") == "EXPRESS":  # what an EXPRESS machine cannot run, as CreateStateMachine refuses it
+        diagnostics = [p.to_wire() for p in express_problems(json.loads(req["definition"]))]
+        if diagnostics:
+            return {"result": "FAIL", "diagnostics": diagnostics[:limit], "truncated": len(diagnostics) > limit}
     return {"result": "OK", "diagnostics": [], "truncated": False}

@@ -144,7 +144,7 @@ class ActivityBroker:
         if not task.outcome.done():
             task.outcome.set_result(("success", output))
 
-    def fail(self, token: str, error: str, cause: str) -> None:
+    def fail(self, token: str, error: str | None, cause: str | None) -> None:
         task = self._task(token)
         self.live.pop(token, None)
         self._settle(token)

@@ -12,9 +12,11 @@ _TERMINAL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
 _TIMEOUTS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 
 
-def error_matches(error_equals: Sequence[str], error: str, heartbeat: bool = False) -> bool:
+def error_matches(error_equals: Sequence[str], error: str | None, heartbeat: bool = False) -> bool:
     """Whether a Retrier's or Catcher's ErrorEquals names the error. A missed heartbeat is
-    States.Timeout, which States.HeartbeatTimeout also names (and only it)."""
+    States.Timeout, which States.HeartbeatTimeout also names (and only it). A task failed
+    without an error name (SendTaskFailure without one) is a task failure."""
+    error = error or ""
     if error in error_equals:
         return True
     if heartbeat and "States.HeartbeatTimeout" in error_equals:

@@ -142,7 +142,7 @@ async def _activity(env: Env, resource: str, value: Any, timeout: int | None, he
     kind, payload = task.outcome.result()
     if kind == "failure":
         error, cause = payload
-        lane.add("ActivityFailed", {"error": error, "cause": cause})
+        lane.add("ActivityFailed", {key: text for key, text in (("error", error), ("cause", cause)) if text is not None})
         raise StatesFailure(error, cause)
     lane.add("ActivitySucceeded", {"output": payload, "outputDetails": {"truncated": False}})
     return json.loads(payload)
