@@ -28,7 +28,7 @@ TOKEN_LIFETIME = 15 * 60.0
 
 def redrive_status(execution: Execution, machine: Any, now: float) -> tuple[str, str | None]:
     """(redriveStatus, redriveStatusReason) as DescribeExecution reports them."""
-    if getattr(execution, "map_run_arn", None) and execution.status in ("FAILED", "TIMED_OUT", "ABORTED"):
+    if execution.map_run_arn and execution.status in ("FAILED", "TIMED_OUT", "ABORTED"):
         return "REDRIVABLE_BY_MAP_RUN", None  # a Map Run's child: redriven with its parent
     if machine is None or machine.status == "DELETING":
         return "NOT_REDRIVABLE", "State machine is in DELETING status"

@@ -114,6 +114,10 @@ def recorded_outcome(end: HistoryEvent, succeeded: str) -> Callable[[], Any]:
         return lambda: json.loads(details["output"])
 
     def fail() -> Any:
-        raise StatesFailure(details.get("error", ""), details.get("cause", ""), heartbeat=(end.note or {}).get("heartbeat", False))
+        # an event without an error is a callback failed without error or cause (both null);
+        # otherwise a cause left out was empty (a timeout's)
+        error = details.get("error")
+        cause = details.get("cause", "" if error is not None else None)
+        raise StatesFailure(error, cause, heartbeat=(end.note or {}).get("heartbeat", False))
 
     return fail
