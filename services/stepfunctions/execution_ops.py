@@ -2,7 +2,8 @@
 
 LIMITATIONS: EXPRESS executions started with StartExecution run like standard ones but, as on
 AWS, cannot be described, stopped, listed or have their history read (their log group is how
-they are inspected); task tokens other than activities' are later work.
+they are inspected). Task tokens of callbacks and activities alike are answered by
+SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (integrations/activities.py).
 """
 
 from __future__ import annotations
