@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Container
 from datetime import datetime, timezone
 from typing import Any
 
 from protocols.model import Shape
 from protocols.quirks import NO_ALIASES, QueryKeyAliases
-from protocols.validation import Problem
+from protocols.validation import CHECK_PATTERNS, Problem
 
 Reader = Callable[[Any, str, list[Problem]], Any]
 INVALID = object()  # a reader's answer when the value could not be read
@@ -46,14 +47,27 @@ def parse_timestamp(value: Any) -> datetime | None:
     return None
 
 
-def _constraints(shape: Shape, check: bool) -> Callable[[Any, str, list[Problem]], None] | None:
-    """A checker for min/max/enum where the service enforces them."""
+def _pattern(shape: Shape, check: int) -> re.Pattern[str] | None:
+    """A string shape's pattern, matched whole as Java's `matches` does, where the service
+    checks patterns; None for a pattern Python's re cannot read (Unicode classes: `\\p{L}`)."""
+    text = shape.metadata.get("pattern") if check == CHECK_PATTERNS and shape.type_name == "string" else None
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error:
+        return None
+
+
+def _constraints(shape: Shape, check: int) -> Callable[[Any, str, list[Problem]], None] | None:
+    """A checker for min/max/enum (and patterns) where the service enforces them."""
     if not check:
         return None
     meta = shape.metadata
     low, high, enum = meta.get("min"), meta.get("max"), meta.get("enum")
     kind = shape.type_name
-    if low is None and high is None and not enum:
+    pattern = _pattern(shape, check)
+    if low is None and high is None and not enum and pattern is None:
         return None
     sized = kind in ("string", "list", "map", "blob")
     noun = "length" if sized else "value"
@@ -69,6 +83,8 @@ def _constraints(shape: Shape, check: bool) -> Callable[[Any, str, list[Problem]
         elif enum and kind == "string" and value not in enum and not (folded and value.casefold() in folded):
             allowed = ", ".join(enum)
             problems.append(Problem("constraint", path, f"Member must satisfy enum value set: [{allowed}]", value))
+        if pattern is not None and isinstance(value, str) and pattern.fullmatch(value) is None:
+            problems.append(Problem("constraint", path, f"Member must satisfy regular expression pattern: {pattern.pattern}", value))
 
     return check_value
 

@@ -39,7 +39,7 @@ class InputRules:
     invalid: type[AwsError]
     serialization: type[AwsError]
     style: Literal["query", "coral"]
-    check_constraints: bool
+    check_constraints: int  # CHECK_NONE, CHECK_LIMITS (min, max, enum) or CHECK_PATTERNS (also patterns)
     lower_first: bool = False  # coral paths start lower-case for Query services (SNS)
     unknown: type[AwsError] | None = None  # a Query key that is no member; None: `invalid`
     lower_segments: bool = False  # every segment of a path decapitalized (Lambda: 'code.zipFile')
@@ -102,6 +102,8 @@ BatchClientException = declare_error("ClientException", 400, True)
 LogsInvalidParameter = declare_error("InvalidParameterException", 400, True)
 LambdaInvalidRequestContent = declare_error("InvalidRequestContentException", 400, True)
 
+CHECK_NONE, CHECK_LIMITS, CHECK_PATTERNS = 0, 1, 2  # False and True stand for the first two
+
 INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     "sqs": InputRules(
         SqsMissingParameter, SqsInvalidParameterValue, SqsInvalidParameterValue, "query", False,
@@ -114,8 +116,9 @@ INPUT_RULES: Mapping[str, InputRules] = MappingProxyType({
     "stepfunctions": InputRules(ValidationException, ValidationException, SerializationException, "coral", True),
     "batch": InputRules(BatchClientException, BatchClientException, SerializationException, "coral", True),
     "logs": InputRules(LogsInvalidParameter, LogsInvalidParameter, SerializationException, "coral", True),
+    # Lambda checks its members' regular-expression patterns too (its answers quote them)
     "lambda": InputRules(
-        ValidationException, ValidationException, LambdaInvalidRequestContent, "coral", True,
+        ValidationException, ValidationException, LambdaInvalidRequestContent, "coral", CHECK_PATTERNS,
         lower_segments=True, malformed_prefix="Could not parse request body into json: ",
     ),
 })

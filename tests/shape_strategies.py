@@ -7,6 +7,7 @@ what we generate), stay small, and avoid what a wire format cannot carry
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -59,6 +60,9 @@ def strategy(shape: Shape, depth: int = 0, *, nonempty: bool = False) -> st.Sear
         if nonempty:
             low = max(low, 1)
         high = int(meta.get("max", 24))
+        patterned = _patterned(meta.get("pattern"), low, high)
+        if patterned is not None:
+            return patterned
         return st.text(TEXT, min_size=low, max_size=max(low, min(high, 24)))
     if kind in ("integer", "long"):
         low = int(meta.get("min", -(2**31)))
@@ -80,6 +84,21 @@ def strategy(shape: Shape, depth: int = 0, *, nonempty: bool = False) -> st.Sear
     if kind == "document":
         return st.just({"k": "v"})
     raise AssertionError(f"no strategy for shape type {kind}")
+
+
+def _patterned(pattern: str | None, low: int, high: int) -> st.SearchStrategy[str] | None:
+    """Strings the model's pattern matches whole (services that check patterns must take them),
+    within the length limits and carrying only what every wire format can; None without one."""
+    if not pattern:
+        return None
+    try:
+        compiled = re.compile(pattern)
+    except re.error:  # Java-only syntax (\p{L}): nobody checks it
+        return None
+    allowed = set(_NOT_XML)
+    return st.from_regex(compiled, fullmatch=True).filter(
+        lambda s: low <= len(s) <= high and not any(c in allowed or "\ud800" <= c <= "\udfff" for c in s)
+    )
 
 
 def input_strategy(shape: Shape | None, label_members: set[str] = frozenset()) -> st.SearchStrategy[dict[str, Any]]:

@@ -4,13 +4,19 @@
 structure is filled (required or not), lists and maps get one entry (or as many
 as their `min` asks), strings are "abc" repeated to fit `min`/`max`, numbers sit
 inside `min`/`max`, enums take their first value. Members a rest-json request
-carries in its URI get an ARN-like string, since services take them for ARNs.
+carries in its URI get an ARN-like string, since services take them for ARNs. A string
+whose shape has a pattern that "abc" (or that ARN) does not match gets the shortest
+string the pattern builds instead (services that check patterns: Lambda).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
+
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 from botocore.model import Shape
 
@@ -72,7 +78,7 @@ def _structure(shape: Shape, depth: int) -> dict[str, Any]:
 
 def _member_value(member: Shape, depth: int) -> Any:
     if member.serialization.get("location") == "uri" and member.type_name == "string":
-        return _fit(URI_VALUE, member)
+        return _matching(_fit(URI_VALUE, member), member)
     return example_value(member, depth + 1)
 
 
@@ -100,7 +106,63 @@ def _string(shape: Shape) -> str:
     enum = shape.metadata.get("enum")
     if enum:
         return enum[0]
-    return _fit("abc", shape)
+    return _matching(_fit("abc", shape), shape)
+
+
+def _matching(text: str, shape: Shape) -> str:
+    """`text`, or when the shape's pattern refuses it, the shortest string the pattern builds
+    (if that fits the shape's length limits)."""
+    pattern = shape.metadata.get("pattern")
+    if not pattern:
+        return text
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return text  # Java-only syntax (\\p{L}): nobody checks it
+    if compiled.fullmatch(text):
+        return text
+    built = _build(sre_parse.parse(pattern))
+    low, high = int(shape.metadata.get("min", 0)), shape.metadata.get("max")
+    if built is not None and compiled.fullmatch(built) and len(built) >= low and (high is None or len(built) <= int(high)):
+        return built
+    return text
+
+
+def _build(parsed: Any) -> str | None:
+    """The shortest string a parsed pattern matches (each repeat at its minimum, the first branch,
+    a class's first member), None for what this does not know."""
+    out = []
+    for op, arg in parsed:
+        if op is sre_constants.LITERAL:
+            out.append(chr(arg))
+        elif op is sre_constants.ANY:
+            out.append("a")
+        elif op is sre_constants.IN:
+            first = _class_member(arg)
+            if first is None:
+                return None
+            out.append(first)
+        elif op in (sre_constants.SUBPATTERN, sre_constants.BRANCH, sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+            inner = _build(arg[-1] if op is sre_constants.SUBPATTERN else arg[1][0] if op is sre_constants.BRANCH else arg[2])
+            if inner is None:
+                return None
+            out.append(inner * (arg[0] if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) else 1))
+        elif op not in (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            return None
+    return "".join(out)
+
+
+def _class_member(items: Any) -> str | None:
+    for op, arg in items:
+        if op is sre_constants.NEGATE:
+            return "a"  # almost any character will do; "a" is rarely the one left out
+        if op is sre_constants.LITERAL:
+            return chr(arg)
+        if op is sre_constants.RANGE:
+            return chr(arg[0])
+        if op is sre_constants.CATEGORY:
+            return {"CATEGORY_DIGIT": "0", "CATEGORY_WORD": "a", "CATEGORY_SPACE": " "}.get(str(arg), "a")
+    return None
 
 
 def _fit(text: str, shape: Shape) -> str:

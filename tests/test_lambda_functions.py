@@ -141,7 +141,7 @@ def test_update_function_configuration_changes_latest_and_checks_revision(lam: A
     revision = lam.get_function(FunctionName="fn")["Configuration"]["RevisionId"]
     updated = lam.update_function_configuration(
         FunctionName="fn", RevisionId=revision, Timeout=30, MemorySize=512, Description="d", Handler="app.main",
-        Environment={"Variables": {"A": "1"}}, Runtime="python3.13", TracingConfig={"Mode": "Active"},
+        Environment={"Variables": {"AB": "1"}}, Runtime="python3.13", TracingConfig={"Mode": "Active"},
         EphemeralStorage={"Size": 1024}, DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"},
         LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"},
     )
@@ -149,7 +149,7 @@ def test_update_function_configuration_changes_latest_and_checks_revision(lam: A
     config = lam.get_function_configuration(FunctionName="fn")
     assert config["LastUpdateStatus"] == "Successful"
     assert (config["Timeout"], config["MemorySize"], config["Description"], config["Handler"], config["Runtime"]) == (30, 512, "d", "app.main", "python3.13")
-    assert config["Environment"] == {"Variables": {"A": "1"}} and config["TracingConfig"] == {"Mode": "Active"}
+    assert config["Environment"] == {"Variables": {"AB": "1"}} and config["TracingConfig"] == {"Mode": "Active"}
     assert config["DeadLetterConfig"]["TargetArn"].endswith(":dlq") and config["EphemeralStorage"] == {"Size": 1024}
     assert config["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
     with pytest.raises(ClientError) as caught:
@@ -490,3 +490,21 @@ def test_a_zip_larger_than_the_servers_usual_body_limit_uploads(lam: Any) -> Non
                                   Role=ROLE, Code={"ZipFile": code})
     assert created["CodeSize"] == len(code)
     assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(code).digest()).decode()
+
+
+def test_names_are_checked_against_lambdas_patterns(lam: Any) -> None:
+    # AWS's answers quote the pattern (public issues: "Value 'a.out_Qm2Ce8JN' at 'functionName'
+    # failed to satisfy constraint: Member must satisfy regular expression pattern: ...";
+    # "Apparently AWS will not accept single-char env names")
+    with pytest.raises(ClientError) as caught:
+        create(lam, name="has space")
+    code, message, status = error(caught)
+    assert (code, status) == ("ValidationException", 400)
+    assert message.startswith("1 validation error detected: Value 'has space' at 'functionName' failed to satisfy constraint: "
+                              "Member must satisfy regular expression pattern: ")
+    with pytest.raises(ClientError) as caught:
+        create(lam, name="single-key", Environment={"Variables": {"A": "1"}})
+    assert error(caught)[0] == "ValidationException" and "[a-zA-Z]([a-zA-Z0-9_])+" in error(caught)[1]
+    with pytest.raises(ClientError) as caught:
+        lam.get_function(FunctionName="no/slash")
+    assert error(caught)[0] == "ValidationException"
