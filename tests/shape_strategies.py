@@ -27,17 +27,19 @@ def _bounded(shape: Shape, high_default: int) -> tuple[int, int]:
     return low, min(high, max(low, high_default))
 
 
-def strategy(shape: Shape, depth: int = 0, *, nonempty: bool = False) -> st.SearchStrategy[Any]:
+def strategy(shape: Shape, depth: int = 0, *, nonempty: bool = False, patterns: bool = False) -> st.SearchStrategy[Any]:
+    """Values of `shape`; with `patterns`, strings match the model's patterns (input that a
+    service checking patterns must take; slower to draw, so output shapes go without)."""
     kind = shape.type_name
     meta = shape.metadata
     if kind == "structure":
         members = shape.members
         required = set(shape.required_members)
         deeper = depth + 1
-        must = {name: strategy(members[name], deeper) for name in required}
+        must = {name: strategy(members[name], deeper, patterns=patterns) for name in required}
         if depth >= MAX_DEPTH:
             return st.fixed_dictionaries(must)
-        optional = {name: strategy(m, deeper) for name, m in members.items() if name not in required}
+        optional = {name: strategy(m, deeper, patterns=patterns) for name, m in members.items() if name not in required}
         if shape.metadata.get("union") and optional:
             return st.one_of([st.fixed_dictionaries({n: s}) for n, s in optional.items()])
         return st.fixed_dictionaries(must, optional=optional)
@@ -46,13 +48,13 @@ def strategy(shape: Shape, depth: int = 0, *, nonempty: bool = False) -> st.Sear
         if depth >= MAX_DEPTH:
             high = low
         low = max(low, 1) if nonempty else low
-        return st.lists(strategy(shape.member, depth + 1), min_size=low, max_size=max(low, high))
+        return st.lists(strategy(shape.member, depth + 1, patterns=patterns), min_size=low, max_size=max(low, high))
     if kind == "map":
         low, high = _bounded(shape, 3)
         if depth >= MAX_DEPTH:
             high = low
-        keys = strategy(shape.key, depth + 1)
-        return st.dictionaries(keys, strategy(shape.value, depth + 1), min_size=low, max_size=max(low, high))
+        keys = strategy(shape.key, depth + 1, patterns=patterns)
+        return st.dictionaries(keys, strategy(shape.value, depth + 1, patterns=patterns), min_size=low, max_size=max(low, high))
     if kind == "string":
         if meta.get("enum"):
             return st.sampled_from(list(meta["enum"]))
@@ -60,7 +62,7 @@ def strategy(shape: Shape, depth: int = 0, *, nonempty: bool = False) -> st.Sear
         if nonempty:
             low = max(low, 1)
         high = int(meta.get("max", 24))
-        patterned = _patterned(meta.get("pattern"), low, high)
+        patterned = _patterned(meta.get("pattern"), low, high) if patterns else None
         if patterned is not None:
             return patterned
         return st.text(TEXT, min_size=low, max_size=max(low, min(high, 24)))
@@ -106,6 +108,6 @@ def input_strategy(shape: Shape | None, label_members: set[str] = frozenset()) -
     if shape is None:
         return st.just({})
     required = set(shape.required_members)
-    must = {n: strategy(m, 1, nonempty=n in label_members) for n, m in shape.members.items() if n in required}
-    optional = {n: strategy(m, 1, nonempty=n in label_members) for n, m in shape.members.items() if n not in required}
+    must = {n: strategy(m, 1, nonempty=n in label_members, patterns=True) for n, m in shape.members.items() if n in required}
+    optional = {n: strategy(m, 1, nonempty=n in label_members, patterns=True) for n, m in shape.members.items() if n not in required}
     return st.fixed_dictionaries(must, optional=optional)
